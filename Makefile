@@ -1,0 +1,49 @@
+# Everything from nothing: each target creates .venv and installs into it when it is missing
+# or when pyproject.toml / constraints.txt changed (the stamp file records the last install).
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+MODE   ?= quick
+ONLY   ?=
+JOBS   ?= 1
+PYTEST_ARGS ?=
+LAB_ARGS ?=
+
+.PHONY: all setup reproduce test test-slow lab bench clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make reproduce [MODE=quick|full] [ONLY=<notebook>] [JOBS=N]  re-run notebooks, print the scorecard"
+	@echo "make test                     unit tests + every notebook in QUICK mode"
+	@echo "make test-slow                also the slow tests"
+	@echo "make lab                      JupyterLab on notebooks/"
+	@echo "make bench                    speed benchmarks (ratios)"
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,llm]"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+reproduce: $(STAMP)
+	$(PY) -m analysis_lib.reproduce --mode $(MODE) --jobs $(JOBS) $(if $(ONLY),--only $(ONLY),)
+
+test: $(STAMP)
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lab: $(STAMP)
+	$(PY) -m jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
+
+bench: $(STAMP)
+	@status=0; for b in benchmarks/bench_*.py; do \
+	  [ -e "$$b" ] || continue; echo "== $$b"; $(PY) $$b || status=1; done; exit $$status
+
+clean:
+	rm -rf reports .pytest_cache

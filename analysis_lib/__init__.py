@@ -1,0 +1,23 @@
+"""analysis_lib: the helper package behind the five reproduction notebooks.
+
+A notebook needs only a few names::
+
+    import analysis_lib as al
+    cfg = al.setup_notebook(MODE, SEED)
+    al.claim("tour.circular_law.radius", r, 1.0, abs=0.05, source="derived")
+    al.savefig(fig, "spectrum")
+    results = al.sweep(fn, {"g": [0.5, 1.0], "seed": [0, 1]})
+
+Paper code lives in subpackages: `gating` (01, 02), `gnode` (03), `momentum` (04), `memory` (05).
+"""
+from .claims import CLAIM_MIME, SOURCES, ClaimRecord, claim, read_claims, recorded_claims, summarize_claims
+from .figures import figure_dir, savefig
+from .notebook import MODES, NotebookConfig, current_config, limit_threads, setup_notebook
+from .sweep import grid_product, sweep
+
+__all__ = [
+    "CLAIM_MIME", "MODES", "SOURCES", "ClaimRecord", "NotebookConfig", "claim", "current_config",
+    "figure_dir", "grid_product", "limit_threads", "read_claims", "recorded_claims", "savefig",
+    "setup_notebook", "summarize_claims", "sweep",
+]
+__version__ = "0.1.0"

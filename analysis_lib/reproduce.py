@@ -1,0 +1,521 @@
+"""`python -m analysis_lib.reproduce`: re-execute the notebooks and print the claims scorecard.
+
+Each notebook runs with papermill in a worker process of its own (parameters MODE, SEED,
+NOTEBOOK), under a per-cell and a per-notebook timeout. The runner writes, under `--out`
+(default `reports/<mode>/`):
+
+- `<notebook>.ipynb` and `<notebook>.html`: the executed notebook and its HTML render;
+- `claims.json`: every recorded claim, plus the status, error, wall time and peak memory of
+  each notebook;
+- `claims.md`: the scorecard, one table per notebook;
+- `timings.csv`: wall seconds and peak RSS (MB) per notebook.
+
+In FULL mode each notebook's record is also kept next to its committed figures
+(`figures/<notebook>/claims.json`) and `REPRODUCTION.md` at the repository root is rebuilt
+from all of them, so `--only` updates one notebook's section and keeps the others.
+
+A notebook that raises is reported with its cell index and error; the other notebooks still
+run. The exit status is 1 when any notebook failed or any claim failed, 2 for bad arguments.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from ._paths import repo_root
+from .claims import read_claims
+from .notebook import MODES
+
+# (per-cell, per-notebook) seconds. QUICK budgets are 3 min a notebook; the margin absorbs a
+# loaded CI machine. FULL notebooks may take an hour or more on 2 cores.
+DEFAULT_TIMEOUTS = {"quick": (600, 1200), "full": (4 * 3600, 8 * 3600)}
+
+
+@dataclass
+class NotebookResult:
+    notebook: str
+    mode: str
+    status: str  # "ok" | "error" | "timeout"
+    wall_s: float
+    peak_rss_mb: float | None
+    claims: list[dict[str, Any]] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+    executed_path: str | None = None
+    html_path: str | None = None
+
+    @property
+    def n_fail(self) -> int:
+        return sum(c.get("status") == "fail" for c in self.claims)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok" and self.n_fail == 0
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(c.get("status") == s for c in self.claims) for s in ("pass", "fail", "info")}
+
+
+class RunnerError(ValueError):
+    """Bad arguments to the runner (unknown notebook or mode)."""
+
+
+def notebook_dir() -> Path:
+    return repo_root() / "notebooks"
+
+
+def available_notebooks(directory: Path | None = None) -> list[str]:
+    """Stems of `notebooks/*.ipynb`, in reading order (their numeric prefixes)."""
+    directory = Path(directory) if directory else notebook_dir()
+    return sorted(p.stem for p in directory.glob("*.ipynb") if not p.name.startswith("."))
+
+
+def resolve_names(requested: Sequence[str] | None, directory: Path | None = None) -> list[str]:
+    """Match `--only` values to notebooks: the exact stem, `stem.ipynb`, or a unique prefix."""
+    valid = available_notebooks(directory)
+    if not valid:
+        raise RunnerError(f"no notebooks found in {directory or notebook_dir()}")
+    if not requested:
+        return valid
+    chosen: list[str] = []
+    for name in requested:
+        stem = Path(name).name.removesuffix(".ipynb")
+        matches = [stem] if stem in valid else [v for v in valid if v.startswith(stem)]
+        if len(matches) != 1:
+            why = "is ambiguous" if matches else "is not a notebook"
+            raise RunnerError(f"--only {name!r} {why}; valid notebooks: {', '.join(valid)}")
+        if matches[0] not in chosen:
+            chosen.append(matches[0])
+    return chosen
+
+
+def validate_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise RunnerError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    return mode
+
+
+# ---------------------------------------------------------------------------------------------
+# Worker: runs inside its own process so a per-notebook timeout can kill it with its kernel,
+# and so RUSAGE_CHILDREN measures the kernel's peak memory.
+
+
+def _kernel_path_dir() -> str:
+    """A JUPYTER_PATH whose `python3` kernel is this interpreter, whatever the user has installed."""
+    root = Path(tempfile.mkdtemp(prefix="al-kernel-"))
+    spec_dir = root / "kernels" / "python3"
+    spec_dir.mkdir(parents=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (analysis_lib)",
+        "language": "python",
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    return str(root)
+
+
+def _load_cells(executed: Path) -> list[dict[str, Any]]:
+    try:
+        return json.loads(executed.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, json.JSONDecodeError):
+        return []
+
+
+def _source_index(cells: list[dict[str, Any]], index: int | None) -> int | None:
+    """Cell index in the stored notebook: papermill's injected-parameters cell does not count."""
+    if index is None:
+        return None
+    injected = sum("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in cells[:index])
+    return index - injected
+
+
+def _failing_cell(executed: Path) -> int | None:
+    """Index (in the stored notebook) of the cell running when execution stopped (for timeouts)."""
+    cells = _load_cells(executed)
+    meta = [c.get("metadata", {}).get("papermill", {}) for c in cells]
+    for i, m in enumerate(meta):
+        if m.get("status") == "running":  # saved as the cell started; the worker was killed
+            return _source_index(cells, i)
+    started = [i for i, m in enumerate(meta) if m.get("start_time")]
+    # After a cell timeout papermill marks every cell completed: the last one started is the culprit.
+    return _source_index(cells, started[-1]) if started else None
+
+
+def _execute(name: str, mode: str, seed: int, nb_dir: Path, out_dir: Path, cell_timeout: int,
+             progress_bar: bool) -> dict[str, Any]:
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    source = nb_dir / f"{name}.ipynb"
+    executed = out_dir / f"{name}.ipynb"
+    html = out_dir / f"{name}.html"
+    error = None
+    t0 = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(source), str(executed),
+            parameters={"MODE": mode, "SEED": seed, "NOTEBOOK": name},
+            kernel_name="python3", cwd=str(nb_dir), progress_bar=progress_bar,
+            execution_timeout=cell_timeout,
+        )
+    except PapermillExecutionError as exc:
+        error = {"cell_index": _source_index(_load_cells(executed), exc.cell_index), "exec_count": exc.exec_count, "ename": exc.ename,
+                 "evalue": exc.evalue}
+    except Exception as exc:  # a cell timeout, a dead kernel: still report the cell
+        error = {"cell_index": _failing_cell(executed), "exec_count": None, "ename": type(exc).__name__,
+                 "evalue": str(exc).strip().splitlines()[0] if str(exc).strip() else ""}
+    wall = time.perf_counter() - t0
+    html_path = None
+    if executed.exists():
+        try:
+            from nbconvert import HTMLExporter
+
+            body, _ = HTMLExporter().from_filename(str(executed))
+            html.write_text(body, encoding="utf-8")
+            html_path = str(html)
+        except Exception as exc:  # the render is a convenience; never lose the result for it
+            print(f"warning: HTML render of {name} failed: {exc}", file=sys.stderr)
+    # ru_maxrss is in KiB on Linux; the kernel is a reaped child of this process.
+    rss_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                 resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return {
+        "status": "ok" if error is None else "error",
+        "error": error,
+        "wall_s": wall,
+        "peak_rss_mb": rss_kb / 1024,
+        "executed_path": str(executed) if executed.exists() else None,
+        "html_path": html_path,
+    }
+
+
+def _worker_main(argv: Sequence[str]) -> int:
+    p = argparse.ArgumentParser(prog="analysis_lib.reproduce --worker")
+    p.add_argument("name")
+    p.add_argument("--mode", required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--notebook-dir", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--cell-timeout", type=int, required=True)
+    p.add_argument("--result", type=Path, required=True)
+    p.add_argument("--progress-bar", action="store_true")
+    a = p.parse_args(argv)
+    os.environ["JUPYTER_PATH"] = _kernel_path_dir()
+    result = _execute(a.name, a.mode, a.seed, a.notebook_dir, a.out, a.cell_timeout, a.progress_bar)
+    a.result.write_text(json.dumps(result))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Driver
+
+
+def run_notebook(name: str, mode: str = "quick", *, seed: int = 0, out_dir: Path | str | None = None,
+                 notebook_dir_: Path | str | None = None, cell_timeout: int | None = None,
+                 notebook_timeout: int | None = None, progress_bar: bool = False) -> NotebookResult:
+    """Execute one notebook in a worker process and collect its claims (the API the tests use)."""
+    mode = validate_mode(mode)
+    nb_dir = Path(notebook_dir_) if notebook_dir_ else notebook_dir()
+    (name,) = resolve_names([name], nb_dir)
+    out = Path(out_dir) if out_dir else repo_root() / "reports" / mode
+    out.mkdir(parents=True, exist_ok=True)
+    default_cell, default_nb = DEFAULT_TIMEOUTS[mode]
+    cell_timeout = cell_timeout or default_cell
+    notebook_timeout = notebook_timeout or default_nb
+    result_file = out / f".{name}.result.json"
+    result_file.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "analysis_lib.reproduce", "--worker", name, "--mode", mode, "--seed", str(seed),
+           "--notebook-dir", str(nb_dir), "--out", str(out), "--cell-timeout", str(cell_timeout),
+           "--result", str(result_file)]
+    if progress_bar:
+        cmd.append("--progress-bar")
+    env = dict(os.environ, ANALYSIS_LIB_NOTEBOOK=name, ANALYSIS_LIB_MODE=mode, PYDEVD_DISABLE_FILE_VALIDATION="1")
+    t0 = time.perf_counter()
+    # A session of its own, so a timeout kills the worker together with its kernel.
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+    try:
+        proc.wait(timeout=notebook_timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        timed_out = True
+    wall = time.perf_counter() - t0
+    executed = out / f"{name}.ipynb"
+    if timed_out:
+        info = {"status": "timeout", "wall_s": wall, "peak_rss_mb": None, "html_path": None,
+                "executed_path": str(executed) if executed.exists() else None,
+                "error": {"cell_index": _failing_cell(executed), "exec_count": None, "ename": "NotebookTimeout",
+                          "evalue": f"notebook exceeded {notebook_timeout} s"}}
+    elif result_file.exists():
+        info = json.loads(result_file.read_text())
+        result_file.unlink()
+    else:
+        info = {"status": "error", "wall_s": wall, "peak_rss_mb": None, "html_path": None,
+                "executed_path": str(executed) if executed.exists() else None,
+                "error": {"cell_index": None, "exec_count": None, "ename": "WorkerCrashed",
+                          "evalue": f"worker exited with status {proc.returncode}"}}
+    claims = read_claims(executed) if info.get("executed_path") else []
+    keys = [c["key"] for c in claims]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates and info["status"] == "ok":
+        info["status"] = "error"
+        info["error"] = {"cell_index": None, "exec_count": None, "ename": "DuplicateClaimKey",
+                         "evalue": f"claim keys recorded more than once: {', '.join(duplicates)}"}
+    return NotebookResult(notebook=name, mode=mode, status=info["status"], wall_s=info["wall_s"],
+                          peak_rss_mb=info.get("peak_rss_mb"), claims=claims, error=info.get("error"),
+                          executed_path=info.get("executed_path"), html_path=info.get("html_path"))
+
+
+def run_all(names: Sequence[str], mode: str, *, seed: int = 0, jobs: int = 1, out_dir: Path | None = None,
+            notebook_dir_: Path | None = None, cell_timeout: int | None = None,
+            notebook_timeout: int | None = None, stream=sys.stdout) -> list[NotebookResult]:
+    """Run notebooks `jobs` at a time; one progress line per notebook; results in `names` order."""
+    if jobs < 1:
+        raise RunnerError(f"--jobs must be >= 1; got {jobs}")
+    total = len(names)
+    started = time.perf_counter()
+
+    def one(i_name):
+        i, name = i_name
+        print(f"[{i}/{total}] {name}: running ({mode})", file=stream, flush=True)
+        return run_notebook(name, mode, seed=seed, out_dir=out_dir, notebook_dir_=notebook_dir_,
+                            cell_timeout=cell_timeout, notebook_timeout=notebook_timeout,
+                            progress_bar=(jobs == 1))
+
+    results: dict[str, NotebookResult] = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(one, (i, n)): n for i, n in enumerate(names, 1)}
+        for future in as_completed(futures):
+            res = future.result()
+            results[res.notebook] = res
+            print(_progress_line(res, time.perf_counter() - started), file=stream, flush=True)
+    return [results[n] for n in names]
+
+
+def _progress_line(res: NotebookResult, elapsed: float) -> str:
+    c = res.counts()
+    line = (f"{'✓' if res.ok else '✗'} {res.notebook}: {res.status} in {res.wall_s:.1f} s — "
+            f"{len(res.claims)} claims: {c['pass']} pass, {c['fail']} fail, {c['info']} info "
+            f"[total elapsed {elapsed:.0f} s]")
+    if res.error:
+        line += f"\n    error in cell {res.error.get('cell_index')}: {res.error.get('ename')}: {res.error.get('evalue')}"
+    return line
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports
+
+
+def _fmt(x: Any) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    if isinstance(x, list):
+        return "[" + ", ".join("−∞" if v is None and i == 0 else "∞" if v is None else _fmt(v)
+                               for i, v in enumerate(x)) + "]"
+    return str(x)
+
+
+def _tolerance(c: dict[str, Any]) -> str:
+    if c.get("within") is not None:
+        return f"within {_fmt(c['within'])}"
+    parts = []
+    if c.get("rel") is not None:
+        parts.append(f"rel {c['rel']:.3g}")
+    if c.get("abs") is not None:
+        parts.append(f"abs {c['abs']:.3g}")
+    if not parts and c.get("expected") is not None:
+        return "exact"
+    return ", ".join(parts)
+
+
+_MARK = {"pass": "✓", "fail": "✗", "info": "·"}
+
+
+def _md_escape(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def scorecard_markdown(results: Sequence[NotebookResult], title: str = "Claims scorecard") -> str:
+    lines = [f"# {title}", "", "| notebook | status | wall (s) | peak RSS (MB) | pass | fail | info |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for r in results:
+        c = r.counts()
+        rss = f"{r.peak_rss_mb:.0f}" if r.peak_rss_mb else ""
+        lines.append(f"| {r.notebook} | {'✓' if r.ok else '✗'} {r.status} | {r.wall_s:.1f} | {rss} | "
+                     f"{c['pass']} | {c['fail']} | {c['info']} |")
+    for r in results:
+        lines += ["", f"## {r.notebook}", ""]
+        if r.error:
+            lines += [f"**{r.status}** in cell {r.error.get('cell_index')}: `{r.error.get('ename')}`: "
+                      f"{_md_escape(r.error.get('evalue', ''))}", ""]
+        if not r.claims:
+            lines.append("_no claims recorded_")
+            continue
+        lines += ["| | key | measured | expected | tolerance | source | note |", "|---|---|---|---|---|---|---|"]
+        for c in r.claims:
+            lines.append(f"| {_MARK.get(c.get('status'), '?')} | `{c['key']}` | {_fmt(c.get('measured'))} | "
+                         f"{_fmt(c.get('expected'))} | {_tolerance(c)} | {c.get('source', '')} | "
+                         f"{_md_escape(c.get('note', ''))} |")
+    return "\n".join(lines) + "\n"
+
+
+def scorecard_text(results: Sequence[NotebookResult]) -> str:
+    """The scorecard as printed on the terminal: every claim, then the totals."""
+    out = []
+    for r in results:
+        c = r.counts()
+        out.append(f"\n{r.notebook} — {r.status}, {r.wall_s:.1f} s, {c['pass']} pass / {c['fail']} fail / {c['info']} info")
+        if r.error:
+            out.append(f"  {r.status} in cell {r.error.get('cell_index')}: {r.error.get('ename')}: {r.error.get('evalue')}")
+        width = max((len(x["key"]) for x in r.claims), default=10)
+        for x in r.claims:
+            exp = _fmt(x.get("expected")) if x.get("expected") is not None else ""
+            tol = _tolerance(x)
+            out.append(f"  {_MARK.get(x.get('status'), '?')} {x['key']:<{width}}  {_fmt(x.get('measured')):>10}  "
+                       f"{exp:>10}  {tol:<18} {x.get('source', '')}")
+    n_claims = sum(len(r.claims) for r in results)
+    n_fail = sum(r.n_fail for r in results)
+    n_bad = sum(r.status != "ok" for r in results)
+    out.append(f"\n{len(results)} notebooks ({n_bad} failed), {n_claims} claims ({n_fail} failed)")
+    return "\n".join(out)
+
+
+def _git_commit() -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo_root(), capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo_root(),
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return (sha + ("+dirty" if dirty else "")) if sha else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _machine() -> str:
+    device = "cpu"
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            device = torch.cuda.get_device_name(0)
+    except ImportError:
+        pass
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, device {device}"
+
+
+def write_reports(results: Sequence[NotebookResult], out_dir: Path, mode: str, seed: int) -> dict[str, Path]:
+    """claims.json, claims.md and timings.csv in `out_dir`; in FULL also REPRODUCTION.md."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = {"mode": mode, "seed": seed, "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+             "git_commit": _git_commit(), "machine": _machine()}
+    payload = dict(stamp, notebooks={r.notebook: _record(r) for r in results})
+    paths = {"claims.json": out_dir / "claims.json", "claims.md": out_dir / "claims.md",
+             "timings.csv": out_dir / "timings.csv"}
+    paths["claims.json"].write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
+    paths["claims.md"].write_text(scorecard_markdown(results, f"Claims scorecard ({mode.upper()})"), encoding="utf-8")
+    with paths["timings.csv"].open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["notebook", "mode", "status", "wall_s", "peak_rss_mb", "n_claims", "n_pass", "n_fail", "n_info"])
+        for r in results:
+            c = r.counts()
+            w.writerow([r.notebook, mode, r.status, f"{r.wall_s:.1f}",
+                        f"{r.peak_rss_mb:.0f}" if r.peak_rss_mb else "", len(r.claims), c["pass"], c["fail"], c["info"]])
+    if mode == "full":
+        for r in results:
+            folder = repo_root() / "figures" / r.notebook
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "claims.json").write_text(json.dumps(dict(stamp, **_record(r)), indent=2, ensure_ascii=False),
+                                                encoding="utf-8")
+        paths["REPRODUCTION.md"] = write_reproduction_md()
+    return paths
+
+
+def _record(r: NotebookResult) -> dict[str, Any]:
+    d = asdict(r)
+    for k in ("executed_path", "html_path"):  # machine-local paths do not belong in committed records
+        d.pop(k)
+    return d
+
+
+def write_reproduction_md() -> Path:
+    """Rebuild REPRODUCTION.md from every committed `figures/<notebook>/claims.json`."""
+    root = repo_root()
+    records = []
+    for path in sorted((root / "figures").glob("*/claims.json")):
+        rec = json.loads(path.read_text(encoding="utf-8"))
+        records.append((rec, NotebookResult(**{k: rec[k] for k in ("notebook", "mode", "status", "wall_s",
+                                                                     "peak_rss_mb", "claims", "error")})))
+    header = ["# Reproduction scorecard (FULL runs)", "",
+              "Rebuilt by `make reproduce MODE=full` from `figures/<notebook>/claims.json`; each notebook's",
+              "section comes from its own latest FULL run.", "", "| notebook | run (UTC) | commit | machine |",
+              "|---|---|---|---|"]
+    header += [f"| {r.notebook} | {rec['generated']} | {rec['git_commit']} | {rec['machine']} |" for rec, r in records]
+    body = scorecard_markdown([r for _, r in records], "Claims") if records else "_no FULL run recorded yet_\n"
+    target = root / "REPRODUCTION.md"
+    target.write_text("\n".join(header) + "\n\n" + body.replace("# Claims", "## Claims", 1), encoding="utf-8")
+    return target
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m analysis_lib.reproduce",
+                                description="Re-execute the notebooks with papermill and print the claims scorecard.")
+    p.add_argument("--mode", default="quick", choices=MODES, help="quick (CI scale, default) or full (paper scale)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="notebook stems (or unique prefixes) to run; default all")
+    p.add_argument("--jobs", type=int, default=1, help="notebooks run side by side (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="SEED parameter passed to every notebook (default 0)")
+    p.add_argument("--timeout", type=int, default=None,
+                   help="per-notebook timeout in seconds (default 1200 quick, 28800 full)")
+    p.add_argument("--cell-timeout", type=int, default=None,
+                   help="per-cell timeout in seconds (default 600 quick, 14400 full)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default reports/<mode>)")
+    p.add_argument("--notebook-dir", type=Path, default=None, help=argparse.SUPPRESS)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--worker"]:
+        return _worker_main(argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        names = resolve_names(args.only, args.notebook_dir)
+        if args.jobs < 1:
+            raise RunnerError(f"--jobs must be >= 1; got {args.jobs}")
+        for opt in ("timeout", "cell_timeout"):
+            if getattr(args, opt) is not None and getattr(args, opt) < 1:
+                raise RunnerError(f"--{opt.replace('_', '-')} must be >= 1 second; got {getattr(args, opt)}")
+    except RunnerError as exc:
+        parser.error(str(exc))  # exits with status 2 and the usage line
+    out_dir = args.out or repo_root() / "reports" / args.mode
+    results = run_all(names, args.mode, seed=args.seed, jobs=args.jobs, out_dir=out_dir,
+                      notebook_dir_=args.notebook_dir, cell_timeout=args.cell_timeout,
+                      notebook_timeout=args.timeout)
+    paths = write_reports(results, out_dir, args.mode, args.seed)
+    print(scorecard_text(results))
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

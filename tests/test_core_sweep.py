@@ -1,0 +1,73 @@
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+import analysis_lib as al
+
+
+def noisy_eig_radius(n, seed):
+    """A deterministic function of its arguments that does real BLAS work."""
+    rng = np.random.default_rng(seed)
+    return float(np.abs(np.linalg.eigvals(rng.standard_normal((n, n)) / np.sqrt(n))).max())
+
+
+GRID = {"n": [8, 16, 32], "seed": [0, 1, 2]}
+
+
+@pytest.fixture(scope="module")
+def serial():
+    return al.sweep(noisy_eig_radius, GRID, executor="serial", progress=False)
+
+
+def test_grid_order_and_product():
+    assert al.grid_product(a=[1, 2], b=["x", "y"]) == [
+        {"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 2, "b": "x"}, {"a": 2, "b": "y"}]
+    assert al.sweep(lambda x: x * x, [3, 1, 2], executor="serial", progress=False) == [9, 1, 4]
+
+
+def test_default_process_pool(serial):
+    assert al.sweep(noisy_eig_radius, GRID, progress=False) == serial
+
+
+def test_thread_pool(serial):
+    with ThreadPoolExecutor(2) as ex:
+        assert al.sweep(noisy_eig_radius, GRID, executor=ex, progress=False) == serial
+
+
+def test_process_pool(serial):
+    with ProcessPoolExecutor(2) as ex:
+        assert al.sweep(noisy_eig_radius, GRID, executor=ex, progress=False) == serial
+
+
+def test_dask_local_cluster(serial):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        assert al.sweep(noisy_eig_radius, GRID, executor=client.get_executor(), progress=False) == serial
+
+
+def test_results_follow_grid_order_not_completion_order():
+    import time
+
+    def slow_first(i):
+        time.sleep(0.2 if i == 0 else 0.0)
+        return i
+
+    with ThreadPoolExecutor(4) as ex:
+        assert al.sweep(slow_first, list(range(6)), executor=ex, progress=False) == list(range(6))
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(executor="dask"), "executor must be None, 'serial'"),
+    (dict(executor=object()), "submit"),
+    (dict(max_workers=0), "max_workers must be a positive integer"),
+])
+def test_bad_arguments(kw, message):
+    with pytest.raises(ValueError, match=message):
+        al.sweep(abs, [1], progress=False, **kw)
+
+
+def test_bad_grid_axis():
+    with pytest.raises(ValueError, match="grid axis 'n'"):
+        al.grid_product(n=5)
