@@ -352,8 +352,10 @@ def _md_escape(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def scorecard_markdown(results: Sequence[NotebookResult], title: str = "Claims scorecard") -> str:
-    lines = [f"# {title}", "", "| notebook | status | wall (s) | peak RSS (MB) | pass | fail | info |",
+def scorecard_markdown(results: Sequence[NotebookResult], title: str = "Claims scorecard", level: int = 1) -> str:
+    """The Markdown scorecard: a summary table, then one claims table per notebook (headings at `level`)."""
+    h = "#" * level
+    lines = [f"{h} {title}", "", "| notebook | status | wall (s) | peak RSS (MB) | pass | fail | info |",
              "|---|---|---:|---:|---:|---:|---:|"]
     for r in results:
         c = r.counts()
@@ -361,7 +363,7 @@ def scorecard_markdown(results: Sequence[NotebookResult], title: str = "Claims s
         lines.append(f"| {r.notebook} | {'✓' if r.ok else '✗'} {r.status} | {r.wall_s:.1f} | {rss} | "
                      f"{c['pass']} | {c['fail']} | {c['info']} |")
     for r in results:
-        lines += ["", f"## {r.notebook}", ""]
+        lines += ["", f"{h}# {r.notebook}", ""]
         if r.error:
             lines += [f"**{r.status}** in cell {r.error.get('cell_index')}: `{r.error.get('ename')}`: "
                       f"{_md_escape(r.error.get('evalue', ''))}", ""]
@@ -467,9 +469,9 @@ def write_reproduction_md() -> Path:
               "section comes from its own latest FULL run.", "", "| notebook | run (UTC) | commit | machine |",
               "|---|---|---|---|"]
     header += [f"| {r.notebook} | {rec['generated']} | {rec['git_commit']} | {rec['machine']} |" for rec, r in records]
-    body = scorecard_markdown([r for _, r in records], "Claims") if records else "_no FULL run recorded yet_\n"
+    body = scorecard_markdown([r for _, r in records], "Claims", level=2) if records else "_no FULL run recorded yet_\n"
     target = root / "REPRODUCTION.md"
-    target.write_text("\n".join(header) + "\n\n" + body.replace("# Claims", "## Claims", 1), encoding="utf-8")
+    target.write_text("\n".join(header) + "\n\n" + body, encoding="utf-8")
     return target
 
 
