@@ -1,0 +1,22 @@
+"""Paper 03: Kim, Can & Krishnamurthy, *Trainability, Expressivity and Interpretability in Gated
+Neural ODEs* (ICML 2023).
+
+Modules: `flipflop` (N-bit flip-flop tasks), `cells` (nODE, gnODE, mGRU, GRU, RNN; Euler step and
+vector field; parameter counts; critical rescaling), `training` (AdamW, best-validation checkpoint,
+resumable), `slow_points` (slow-point finder, drift test, speed/gate maps, retention,
+torchdiffeq re-integration), `expressivity` (our operationalisation of the expressivity measure,
+masked batched ensembles), `experiments` (QUICK/FULL run lists and analyses), `plots`.
+"""
+from .cells import (MODEL_KINDS, FlipFlopModel, build_model, critical_rescale, param_count,
+                    param_count_formula)
+from .experiments import (ExpressivityJob, algebra_max_error, full_expressivity, analyse_2d, analyse_3bit, ff2_runs, ff2v_runs,
+                          ff3f_runs, ff3v_runs, fit_expressivity, init_ablation_runs, results_table, run_job,
+                          run_jobs, train_runs, variant_stats)
+from .expressivity import (AutonomousEnsemble, FitSpec, count_self_crossings, expressivity_table, figure_eight,
+                           fit_ensemble, fit_sequential, fourier_target, full_grid, k_star, n_min, quick_grid, quick_summary, r2,
+                           tradeoff_stats)
+from .flipflop import (VARIANTS, kept_pulses_theory, make_flipflop, retention_inputs, splits, target_grid,
+                       variant_target_set, zero_mse, zero_mse_theory)
+from .slow_points import (coverage, corners_found, find_slow_points, model_field, pca_spectrum, reintegrate,
+                          retention_curve, ring_stats, slow_fraction, speed_gate_grid)
+from .training import FlipFlopRun, TrainConfig, TrainResult, default_lr, model_from_run, mse, run_flipflop, train
