@@ -1,0 +1,218 @@
+r"""Classification stand-in (F9, FULL only): MLP on scikit-learn digits with MSE on one-hot targets.
+
+Phase 1: full-batch GD to interpolation (train MSE below `tol`, our choice). Phase 2: Gaussian label
+noise on the one-hot targets (theory-consistent: Tr H = Tr GN at interpolation) with heavy-ball
+momentum, all (η, 1−β, seed) configurations as ONE batched torch computation (weights carry a
+leading config axis). Also an opt-in CIFAR10/ResNet-18 path (per-configuration loop, GPU advised).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import metrics
+from ._validate import in_range, positive, positive_int
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def init_mlp_params(widths, seed: int = 0, dtype=None, device="cpu"):
+    """Weights/biases of a tanh MLP (LeCun-normal init) with a leading config axis of size 1."""
+    torch = _torch()
+    dtype = dtype or torch.float64
+    g = torch.Generator().manual_seed(seed)
+    params = []
+    for a, b in zip(widths[:-1], widths[1:]):
+        params.append((torch.randn(1, a, b, generator=g, dtype=dtype) / a ** 0.5).to(device))
+        params.append(torch.zeros(1, b, dtype=dtype, device=device))
+    return params
+
+
+def batched_mlp_forward(params, X):
+    """f(X) for every config: params [W (B, a, b), bias (B, b), …], X (N, d) → (B, N, k); tanh hidden."""
+    torch = _torch()
+    h = X.unsqueeze(0).expand(params[0].shape[0], -1, -1)
+    n_layers = len(params) // 2
+    for i in range(n_layers):
+        h = torch.baddbmm(params[2 * i + 1].unsqueeze(1), h, params[2 * i])
+        if i < n_layers - 1:
+            h = torch.tanh(h)
+    return h
+
+
+def phase1_interpolate(widths, X, Y, lr: float = 0.1, tol: float = 1e-5, max_steps: int = 200_000, seed: int = 0,
+                       device="cpu", method: str = "lbfgs", progress: bool = False):
+    """Phase 1: minimise $\\frac1{2N}\\sum_i\\|f(x_i)-y_i\\|^2$ on the clean one-hot targets until the
+    train MSE ($\\frac1N\\sum_i\\|f(x_i)-y_i\\|^2$) is below `tol`.
+
+    method "lbfgs" (default; our operationalisation: full-batch GD needs millions of steps to reach
+    1e-5 on digits, L-BFGS ≈ 3000 iterations) or "gd" (lr, max_steps). Returns (params, steps, MSE)."""
+    torch = _torch()
+    positive("lr", lr)
+    positive("tol", tol)
+    if method not in ("lbfgs", "gd"):
+        raise ValueError(f"method must be 'lbfgs' or 'gd'; got {method!r}")
+    X = torch.as_tensor(X, dtype=torch.float64, device=device)
+    Y = torch.as_tensor(Y, dtype=torch.float64, device=device)
+    params = [p.requires_grad_() for p in init_mlp_params(widths, seed, device=device)]
+
+    def mse_now():
+        return ((batched_mlp_forward(params, X)[0] - Y) ** 2).sum(1).mean()
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=max_steps, disable=not progress, leave=False, desc="phase 1")
+    steps = 0
+    if method == "lbfgs":
+        opt = torch.optim.LBFGS(params, lr=1, max_iter=500, history_size=50, line_search_fn="strong_wolfe",
+                                tolerance_grad=1e-14, tolerance_change=1e-16)
+
+        def closure():
+            opt.zero_grad()
+            loss = 0.5 * mse_now()
+            loss.backward()
+            return loss
+
+        while steps < max_steps:
+            opt.step(closure)
+            steps += 500
+            bar.update(500)
+            if float(mse_now().detach()) < tol:
+                break
+    else:
+        for steps in range(max_steps):
+            mse = mse_now()
+            if float(mse.detach()) < tol:
+                break
+            grads = torch.autograd.grad(0.5 * mse, params)
+            with torch.no_grad():
+                for p, g in zip(params, grads):
+                    p -= lr * g
+            bar.update(1)
+    bar.close()
+    final = float(mse_now().detach())
+    if not final < tol:
+        raise RuntimeError(f"phase 1 did not reach train MSE < {tol} in {max_steps} steps ({final:.3g})")
+    return [p.detach() for p in params], steps, final
+
+
+@dataclass
+class ClassifierGrid:
+    etas: np.ndarray
+    one_minus_betas: np.ndarray
+    steps: np.ndarray
+    trace_gn: np.ndarray  # (n_obs, n_eta, n_beta) mean over seeds
+    test_acc: np.ndarray  # (n_obs, n_eta, n_beta)
+    T_seed: np.ndarray  # (n_eta, n_beta, n_seed) occupation time of Tr GN above thr
+    knee_omb: np.ndarray  # per η: knee (or argmin when the knee is undefined) of T_occ
+    best_acc_omb: np.ndarray  # per η: 1−β maximising the final test accuracy
+
+
+def run_label_noise_grid(params1, X, Y, X_test, y_test, etas, one_minus_betas, eps: float, n_steps: int,
+                         n_seeds: int = 4, every: int = 100, n_probe: int = 4, thr_frac: float = 0.5,
+                         seed: int = 0, device="cpu", progress: bool = False) -> ClassifierGrid:
+    """Phase 2 for all (η, 1−β, seed) at once from the phase-1 params; Tr GN (Hutchinson) and test
+    accuracy every `every` steps; T_occ = steps with Tr GN ≥ thr_frac × its phase-1 value."""
+    torch = _torch()
+    etas, omb = np.asarray(etas, float), np.asarray(one_minus_betas, float)
+    positive("etas", etas)
+    in_range("one_minus_betas", omb, 0.0, 1.0, lo_open=True)
+    positive_int("n_steps", n_steps)
+    grid = np.stack(np.meshgrid(np.arange(len(etas)), np.arange(len(omb)), np.arange(n_seeds), indexing="ij"),
+                    -1).reshape(-1, 3)
+    B = len(grid)
+    X = torch.as_tensor(X, dtype=torch.float64, device=device)
+    Y = torch.as_tensor(Y, dtype=torch.float64, device=device)
+    Xte = torch.as_tensor(X_test, dtype=torch.float64, device=device)
+    yte = torch.as_tensor(np.asarray(y_test), device=device)
+    params = [p.repeat(B, *([1] * (p.dim() - 1))).clone().requires_grad_() for p in params1]
+    bufs = [torch.zeros_like(p) for p in params]
+    eta_t = torch.as_tensor(etas[grid[:, 0]], dtype=torch.float64, device=device)
+    beta_t = torch.as_tensor(1 - omb[grid[:, 1]], dtype=torch.float64, device=device)
+    gens = [torch.Generator(device="cpu").manual_seed(int(seed) * 1_000_003 + s) for s in range(n_seeds)]
+    probe_gen = torch.Generator(device="cpu").manual_seed(int(seed) + 17)
+    N = X.shape[0]
+
+    def shaped(v, p):
+        return v.view(-1, *([1] * (p.dim() - 1)))
+
+    def trace_gn():
+        out = batched_mlp_forward(params, X)
+        tot = torch.zeros(B, dtype=torch.float64, device=device)
+        for _ in range(n_probe):
+            v = (torch.randint(0, 2, out.shape, generator=probe_gen) * 2 - 1).to(out)
+            gs = torch.autograd.grad((v * out).sum(), params, retain_graph=True)
+            tot += sum((g ** 2).flatten(1).sum(1) for g in gs)
+        return (tot / n_probe / N).detach().cpu().numpy()
+
+    def accuracy():
+        with torch.no_grad():
+            return (batched_mlp_forward(params, Xte).argmax(-1) == yte).double().mean(1).cpu().numpy()
+
+    n_obs = n_steps // every
+    tr, acc = np.zeros((n_obs + 1, B)), np.zeros((n_obs + 1, B))
+    tr[0], acc[0] = trace_gn(), accuracy()
+    from tqdm.auto import tqdm
+
+    for k in tqdm(range(1, n_steps + 1), disable=not progress, leave=False, desc="phase 2"):
+        noise = torch.stack([torch.randn(Y.shape, generator=g, dtype=torch.float64) for g in gens]).to(device)
+        Yn = Y.unsqueeze(0) + eps * noise[torch.as_tensor(grid[:, 2])]
+        out = batched_mlp_forward(params, X)
+        loss = 0.5 * ((out - Yn) ** 2).sum(-1).mean(-1).sum()  # configs are independent: Σ_b L_b
+        grads = torch.autograd.grad(loss, params)
+        with torch.no_grad():
+            for p, b, g in zip(params, bufs, grads):  # M1: π ← βπ − g, w ← w + ηπ
+                b.mul_(shaped(beta_t, b)).sub_(g)
+                p.add_(shaped(eta_t, p) * b)
+        if k % every == 0:
+            tr[k // every], acc[k // every] = trace_gn(), accuracy()
+    shape = (len(etas), len(omb), n_seeds)
+    trs, accs = tr.reshape(n_obs + 1, *shape), acc.reshape(n_obs + 1, *shape)
+    above = trs[1:] >= thr_frac * trs[0]
+    T_seed = every * above.sum(0)
+    knees = np.full(len(etas), np.nan)
+    o = np.argsort(omb)
+    for i in range(len(etas)):
+        T_row = T_seed[i].mean(-1)[o] + every  # + every: a never-above run still took one observation
+        xk, _, _ = metrics.knee(omb[o], T_row, horizon=n_steps)
+        if not np.isfinite(xk):
+            xk, _, _ = metrics.parabolic_argmin_loglog(omb[o], T_row)
+        knees[i] = xk
+    best = omb[np.argmax(accs[-1].mean(-1), axis=1)]
+    return ClassifierGrid(etas, omb, np.arange(n_obs + 1) * every, trs.mean(-1), accs.mean(-1), T_seed, knees, best)
+
+
+def run_cifar_config(model, X, y, X_test, y_test, eta: float, beta: float, eps: float, n_steps: int,
+                     batch_size: int = 128, every: int = 500, seed: int = 0, device="cuda"):
+    """Opt-in CIFAR10 path: one (η, β) config, mini-batch SGD with momentum (torch.optim.SGD, buffer = −π)
+    on MSE to one-hot targets + Gaussian label noise ε. Returns (steps, test accuracy) lists.
+    Per-configuration loop (a ResNet is too large to batch over configs on one GPU)."""
+    torch = _torch()
+    positive("eta", eta)
+    in_range("beta", beta, 0.0, 1.0, hi_open=True)
+    g = torch.Generator().manual_seed(seed)
+    model = model.to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=eta, momentum=beta, dampening=0, nesterov=False)
+    X, Xte = torch.as_tensor(X), torch.as_tensor(X_test)
+    Y = torch.nn.functional.one_hot(torch.as_tensor(y), 10).float()
+    steps, accs = [], []
+    for k in range(1, n_steps + 1):
+        idx = torch.randint(0, len(X), (batch_size,), generator=g)
+        xb, yb = X[idx].to(device), Y[idx].to(device)
+        yb = yb + eps * torch.randn(yb.shape, generator=g).to(device)
+        opt.zero_grad()
+        (0.5 * ((model(xb) - yb) ** 2).sum(1).mean()).backward()
+        opt.step()
+        if k % every == 0:
+            model.eval()
+            with torch.no_grad():
+                pred = torch.cat([model(Xte[i:i + 1000].to(device)).argmax(1).cpu() for i in range(0, len(Xte), 1000)])
+            model.train()
+            steps.append(k)
+            accs.append(float((pred == torch.as_tensor(y_test)).float().mean()))
+    return steps, accs

@@ -1,0 +1,121 @@
+"""Momentum (paper 04): metrics, exponent fits, data loaders (spec §8 tests 7-10)."""
+import socket
+
+import numpy as np
+import pytest
+
+from analysis_lib import limit_threads
+from analysis_lib.momentum import data, experiments, metrics
+
+limit_threads(1)
+
+
+def test_knee_recovers_crossing():
+    x = np.geomspace(1e-3, 1, 25)
+    T0, b = 50.0, 4e5
+    xk, bb, n_right = metrics.knee(x, np.maximum(T0, b * x ** 2))
+    assert xk == pytest.approx(np.sqrt(T0 / b), rel=1e-12)
+    assert bb == pytest.approx(b, rel=1e-12) and n_right >= 2
+    assert metrics.right_branch_slope(x, np.maximum(T0, b * x ** 2)) == pytest.approx(2.0)
+    # censoring drops points above H/2: too few right-branch points left → NaN
+    assert np.isnan(metrics.knee(x, np.maximum(T0, b * x ** 2), horizon=2 * 3.5 * T0)[0])
+
+
+def test_parabolic_argmin_recovers_vertex():
+    x = np.geomspace(1e-3, 1, 13)
+    lx0 = np.log(0.02)
+    T = np.exp(3.0 + 1.7 * (np.log(x) - lx0) ** 2)
+    xs, ts, ok = metrics.parabolic_argmin_loglog(x, T)
+    assert ok and xs == pytest.approx(0.02, rel=1e-9) and ts == pytest.approx(np.exp(3.0), rel=1e-9)
+    _, _, ok_edge = metrics.parabolic_argmin_loglog(x, np.exp(np.log(x)))  # minimum at the left edge
+    assert not ok_edge
+
+
+def test_occupation_time_hand_made_flags():
+    above = np.array([[1, 0], [1, 1], [0, np.nan], [0, 0]], dtype=float)  # (n_obs, n_seed)
+    mean, per_seed = metrics.occupation_time(above, every=5)
+    assert list(per_seed) == [10, 10]  # NaN (diverged state) counts as above
+    assert mean == 10
+    assert bool(metrics.censored(60, 100)) and not bool(metrics.censored(40, 100))
+
+
+def test_loglog_slope_and_bootstrap():
+    x = np.array([1.0, 2.0, 4.0, 8.0])
+    assert metrics.loglog_slope(x, 3 * x ** 0.5)[0] == pytest.approx(0.5)
+    rng = np.random.default_rng(0)
+    per_seed = (x ** 0.5)[:, None] * np.exp(0.05 * rng.standard_normal((4, 16)))
+    s, (lo, hi) = metrics.bootstrap_statistic(lambda m: metrics.loglog_slope(x, m)[0], per_seed, n_boot=100)
+    assert lo <= s <= hi and abs(s - 0.5) < 0.05
+
+
+def test_toy_exponent():
+    """Spec test 8: 16 seeds, 3 η, 15 values of 1−β; |slope − 2/3| < 0.12 (rejects 1/2 and 1)."""
+    p = experiments.toy_params(settings=((0.08, 0.1), (0.02, 0.1), (0.005, 0.1)), n_seeds=16,
+                               one_minus_betas=tuple(np.geomspace(2e-3, 0.2, 15)))
+    res = experiments.run_toy_grid(p)
+    H = res.horizons
+    for method in ("argmin", "knee"):
+        fit = experiments.fit_optimum(res.x, res.T_seed, np.array([0.08, 0.02, 0.005]), H, method=method, n_boot=20)
+        assert abs(fit.slope - 2 / 3) < 0.12, (method, fit.slope)
+    rb = experiments.right_branch_slopes(res.x, res.T, H)
+    assert np.all((rb >= 1.7) & (rb <= 2.3)), rb
+    assert res.diverged.max() > 0  # this grid diverges at small 1−β: the rule is exercised
+
+
+@pytest.mark.slow
+def test_matrix_sensing_exponent():
+    p = experiments.ms_params()
+    model, U1, _ = experiments.ms_phase1(p)
+    fits = experiments.fit_ms(experiments.run_ms_grid(p, model, U1), n_boot=20)
+    assert 0.5 <= fits.gamma_knee.slope <= 0.85
+    assert -0.85 <= fits.tmin.slope <= -0.45
+
+
+def test_data_offline(monkeypatch):
+    def no_network(*a, **k):
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket, "socket", no_network)
+    Xtr, ytr, Xte, yte = data.load_digits_split(1000, seed=0)
+    assert Xtr.shape == (1000, 64) and Xte.shape == (797, 64)
+    assert len(ytr) + len(yte) == 1797 and set(np.unique(ytr)) == set(range(10))
+    with pytest.raises(ValueError, match="n_train"):
+        data.load_digits_split(5000)
+    try:
+        X, y, _, _ = data.make_mnist1d(0)
+    except ImportError:
+        pytest.skip("mnist1d is not installed (optional)")
+    assert X.shape[1] == 40
+
+
+def test_digits_and_resnet_smoke():
+    torch = pytest.importorskip("torch")
+    g = experiments.run_digits(experiments.digits_params(quick=True))
+    assert g.trace_gn.shape[1:] == (2, 3) and np.all(np.isfinite(g.trace_gn))
+    assert np.all((g.test_acc >= 0) & (g.test_acc <= 1))
+    from analysis_lib.momentum import nets
+
+    net = nets.resnet18_cifar(10)
+    out = net(torch.zeros(2, 3, 32, 32))
+    assert out.shape == (2, 10)
+    m = nets.mlp([5, 7, 3])
+    assert nets.trace_gn_hutchinson(m, torch.randn(4, 5), n_probe=2) > 0
+
+
+def test_full_presets_are_sane():
+    """FULL sizes (not run in tests): horizons, grids and problem sizes within the spec's ranges."""
+    toy = experiments.toy_params(quick=False)
+    etas = sorted({e for e, eps in toy.settings if eps == 0.1})
+    assert len(etas) >= 8 and etas[-1] / etas[0] >= 100 and toy.n_seeds == 64
+    assert max(experiments.toy_horizon(e, s) for e, s in toy.settings) < 300_000
+    ms = experiments.ms_params(quick=False)
+    assert ms.n < ms.d * (ms.d + 1) // 2 and len(ms.etas) >= 4 and ms.n_seeds >= 16
+    assert experiments.variance_params(quick=False).n_chains == 4000
+    dg = experiments.digits_params(quick=False)
+    n_params = sum(a * b + b for a, b in zip(dg.widths[:-1], dg.widths[1:]))
+    assert n_params > dg.n_train * dg.widths[-1]  # over-parameterised: phase 1 can interpolate
+    # the FULL toy code path runs at a tiny size
+    tiny = experiments.toy_params(quick=False, n_seeds=2, horizon_factor=20,
+                                  one_minus_betas=tuple(np.geomspace(0.01, 0.3, 5)))
+    res = experiments.run_toy_grid(tiny)
+    assert res.T_seed.shape == (len(tiny.settings), 5, 2)
