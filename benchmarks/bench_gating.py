@@ -16,15 +16,11 @@ import sys
 import time
 
 import numpy as np
+from _timing import best_of
 
 
 def _best(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+    return best_of(fn, repeats)[0]
 
 
 def main(argv=None) -> int:

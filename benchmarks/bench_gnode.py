@@ -15,19 +15,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import numpy as np
 import torch
+from _timing import best_of
 
 
 def _best_of(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    return best_of(fn, repeats)[0]
 
 
 def bench_epochs(quick: bool) -> list[str]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-import time
 
 import numpy as np
+
+from _timing import best_of
 
 from analysis_lib import limit_threads
 from analysis_lib.momentum.dynamics import Occupation, sgdm_label_noise
@@ -40,15 +41,6 @@ def loop(cf, n_steps, toy, w0):
     return np.array(Ws), np.array(Ts)
 
 
-def best_of(fn, repeat, *args):
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn(*args)
-        best = min(best, time.perf_counter() - t)
-    return best, out
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer steps (CI)")
@@ -57,8 +49,8 @@ def main(argv=None) -> int:
     n_steps = 1000 if args.quick else 5000
     toy, cf = ToyUV(), configs()
     w0 = toy.on_manifold(np.log(3.0))
-    t_batch, (Wb, Tb) = best_of(batched, 3, cf, n_steps, toy, w0)
-    t_loop, (Wl, Tl) = best_of(loop, 1, cf, n_steps, toy, w0)
+    t_batch, (Wb, Tb) = best_of(lambda: batched(cf, n_steps, toy, w0), 3)
+    t_loop, (Wl, Tl) = best_of(lambda: loop(cf, n_steps, toy, w0), 1)
     identical = bool(np.array_equal(Wb, Wl) and np.array_equal(Tb, Tl))
     ratio = t_loop / t_batch
     ok = identical and ratio >= 10
