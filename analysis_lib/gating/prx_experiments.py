@@ -1,0 +1,348 @@
+"""Figure-level computations of notebook 02 (Krishnamurthy, Can & Schwab, PRX 2022; spec
+`gating_theory.md` §5-§6). Each public function computes what one figure (or one claim table)
+needs, from the library modules `prx`, `prx_meanfield`, `dmft`, `lyapunov`; plotting lives in
+`prx_plots`.
+
+The expensive simulations of all figures (DMFT solves, network simulations, Lyapunov runs) are
+independent, so `run_simulations` puts them in ONE `al.sweep` (balanced over the worker
+processes: on 2 cores per-figure sweeps would leave a worker idle at the end of every figure)
+and returns them grouped by figure; in FULL mode the grouped result is cached in
+`cfg.cache_dir` so a failed long run loses nothing. Sizes are in `Sizes` (`sizes(cfg)`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import dmft
+from . import lyapunov as ly
+from . import prx
+from . import prx_meanfield as mf
+from .params import check_float, check_positive_int, check_seed
+
+P = prx.PRXParams
+
+
+# ----------------------------------------------------------------------------- sizes
+@dataclass(frozen=True)
+class Sizes:
+    """All run sizes of notebook 02 (QUICK defaults; `sizes(cfg)` picks FULL)."""
+
+    full: bool = False
+    N_zero: int = 400                       # zero-FP h-block (F4)
+    N_frozen: int = 500                     # frozen-state (h, r) block spectra (F2, F3)
+    N_ac0: int = 1000                       # C_h simulation at α_z = 0 (F5)
+    T_ac0: float = 600.0
+    N_acz: int = 500                        # C_h simulations at α_z ∈ {5, 20} (F5)
+    T_acz: float = 400.0
+    M_mc: int = 200                         # DMFT-MC paths
+    N_lyap: int = 60                        # full Lyapunov spectra (F6), k = 3N
+    T_lyap: float = 150.0
+    az_lyap: tuple = (0.0, 15.0)
+    N_mle: int = 300                        # MLE vs α_z (F7a), F1 traces
+    T_mle: float = 300.0
+    az_mle: tuple = (0.0, 5.0, 50.0)
+    N_dmft_mle: int = 800                   # simulated MLE vs DMFT (F7c)
+    T_dmft_mle: float = 400.0
+    dmft_mle_points: tuple = ((4.0, 2.0),)  # (g_h, α_r); FULL adds (3, 2), (6, 5)
+    N_pr: int = 300                         # PR and MLE vs α_r (F8)
+    T_pr: float = 200.0
+    gh_pr: tuple = (3.0,)
+    ar_pr: tuple = (0.0, 2.0, 5.0, 10.0, 20.0)
+    N_tr: int = 300                         # transition runs (F9)
+    T_tr: float = 300.0
+    dt_mle: float = 0.1                     # RK4 step of the MLE runs (spec §9: 0.1 in QUICK)
+    seeds: tuple = (0, 1, 2)                # MLE seeds (always 3: finite-N scatter ~10 %)
+    seeds_tr: tuple = (0,)                  # transition runs: pinned seed in QUICK
+    N_mem: int = 300                        # integrator / reset (F11)
+    phase_grid: tuple | None = None         # FULL chaos-line grid: (g_h values, α_r values)
+    N_phase: int = 500
+    T_phase: float = 300.0
+    adjoint: bool = True                    # F12 (optional; ~1 s, so QUICK too)
+
+
+def sizes(cfg) -> Sizes:
+    """QUICK sizes of spec §5, or the FULL (paper-scale) ones."""
+    if not cfg.full:
+        return Sizes()
+    return Sizes(full=True, N_zero=1000, N_frozen=1000, N_ac0=2000, T_ac0=1200.0, N_acz=2000, T_acz=800.0,
+                 M_mc=500, N_lyap=150, T_lyap=400.0, az_lyap=(0.0, 5.0, 15.0), N_mle=500, T_mle=500.0,
+                 az_mle=(0.0, 2.0, 5.0, 15.0, 50.0), N_dmft_mle=2000, T_dmft_mle=400.0,
+                 dmft_mle_points=((4.0, 2.0), (3.0, 2.0), (6.0, 5.0)), N_pr=1000, T_pr=400.0, gh_pr=(3.0, 5.0),
+                 N_tr=1000, T_tr=1000.0, dt_mle=0.05, seeds_tr=(0, 1, 2),
+                 phase_grid=(tuple(np.round(np.linspace(1.45, 1.99, 15), 3)),
+                             tuple(np.round(np.geomspace(3.0, 60.0, 15), 2))), adjoint=True)
+
+
+# ----------------------------------------------------------------------------- job dispatcher
+def _frozen_job(g_h, alpha_r, alpha_z, N, seed, Delta_h=None):
+    out = mf.frozen_spectrum_summary(g_h, alpha_r, alpha_z, N=N, seed=seed, Delta_h=Delta_h)
+    out["params"] = P(g_h=g_h, alpha_r=alpha_r, alpha_z=alpha_z)
+    out["Delta_h"] = Delta_h
+    return out
+
+
+def _dmft_mle_job(g_h, alpha_r):
+    res = dmft.dmft_fourier(P(g_h=g_h, alpha_r=alpha_r, tau_r=0.0))
+    return dict(result=res, lyap=dmft.mle_dmft(res))
+
+
+def _lyap_full_job(alpha_z, N, T, seed):
+    p = P(g_h=5.0, alpha_r=2.0, alpha_z=alpha_z)
+    res = ly.lyapunov_qr(p, prx.make_couplings(N, seed), k=3 * N, T=T, dt=0.05, transient=50.0, seed=seed)
+    return res.exponents
+
+
+def run_job(kind: str, **kw):
+    """One independent computation (a point of the notebook's single `al.sweep`)."""
+    if kind == "frozen":
+        return _frozen_job(**kw)
+    if kind == "fourier":
+        return dmft.dmft_fourier(P(**kw))
+    if kind == "dmft_mle":
+        return _dmft_mle_job(**kw)
+    if kind == "mc":
+        M, seed = kw.pop("M"), kw.pop("seed")
+        return dmft.dmft_mc(P(**kw), M=M, seed=seed)
+    if kind == "autocorr":
+        p = P(**kw.pop("params"))
+        return dmft.network_autocorr(p, **kw)
+    if kind == "mle":
+        p = P(**kw.pop("params"))
+        return ly.mle_run(p, **kw)
+    if kind == "lyap_full":
+        return _lyap_full_job(**kw)
+    if kind == "memory":
+        p = P(**kw.pop("params"))
+        return prx.memory_pulse(p, **kw)
+    if kind == "adjoint":
+        p = P(**kw.pop("params"))
+        return ly.adjoint_growth(p, prx.make_couplings(kw["N"], kw["seed"]), T=kw["T"], dt=0.05, seed=kw["seed"])
+    raise ValueError(f"kind must be one of frozen, fourier, dmft_mle, mc, autocorr, mle, lyap_full, memory, "
+                     f"adjoint; got {kind!r}")
+
+
+# the frozen-state test cases of spec §6 (name → g_h, α_r, α_z, Δ_h). g1p5_ar10_az10 has no static
+# solution (α_r,FP(1.5) ≈ 68 > 10), so it uses a frozen i.i.d. state with Δ_h = 1 (our choice)
+RMT_CASES = {"g3_ar0_az0": (3.0, 0.0, 0.0, None), "g3_ar2_az0": (3.0, 2.0, 0.0, None),
+             "g3_ar2_az5": (3.0, 2.0, 5.0, None), "g1p5_ar10_az10": (1.5, 10.0, 10.0, 1.0)}
+SLOW_AZ = (0.0, 5.0, 20.0, 100.0)           # F2 / slow_modes.monotone at (g_h, α_r) = (3, 2)
+AC_AZ = (0.0, 5.0, 20.0)                    # F5 α_z values (g_h = 3, α_r = 2, τ_r = 1)
+G_TR = 1.8                                  # transition runs (spec §4.9)
+AR_TR = (10.0, 20.0, 50.0)
+TRACE_UNITS = 5
+
+
+def simulation_jobs(sz: Sizes, seed: int = 0) -> list[tuple[str, str, dict]]:
+    """(figure, name, job) for every expensive computation, in a cost-balanced order."""
+    s0 = check_seed(seed)
+    J: list[tuple[str, str, dict]] = []
+    for (g, a) in sz.dmft_mle_points:  # the slowest jobs first (better balance)
+        for s in sz.seeds:
+            J.append(("f7c", f"sim_{g:g}_{a:g}_s{s}", dict(kind="mle", params=dict(g_h=g, alpha_r=a, tau_r=0.0),
+                                                           N=sz.N_dmft_mle, seed=s0 + s, T=sz.T_dmft_mle,
+                                                           dt=sz.dt_mle, record_every=None)))
+        J.append(("f7c", f"dmft_{g:g}_{a:g}", dict(kind="dmft_mle", g_h=g, alpha_r=a)))
+    J.append(("f5", "sim_az0", dict(kind="autocorr", params=dict(g_h=3.0, alpha_r=2.0, alpha_z=0.0), N=sz.N_ac0,
+                                    seed=s0, T=sz.T_ac0, dt=0.1, transient=100.0, max_lag=40.0)))
+    for az in AC_AZ[1:]:
+        J.append(("f5", f"sim_az{az:g}", dict(kind="autocorr", params=dict(g_h=3.0, alpha_r=2.0, alpha_z=az),
+                                               N=sz.N_acz, seed=s0, T=sz.T_acz, dt=0.1, transient=100.0,
+                                               max_lag=40.0)))
+    for az in AC_AZ:
+        J.append(("f5", f"mc_az{az:g}", dict(kind="mc", g_h=3.0, alpha_r=2.0, alpha_z=az, M=sz.M_mc, seed=s0)))
+    J.append(("f5", "fourier", dict(kind="fourier", g_h=3.0, alpha_r=2.0)))
+    for az in sz.az_lyap:
+        J.append(("f6", f"az{az:g}", dict(kind="lyap_full", alpha_z=az, N=sz.N_lyap, T=sz.T_lyap, seed=s0)))
+    for az in sz.az_mle:
+        J.append(("f7a", f"az{az:g}", dict(kind="mle", params=dict(g_h=5.0, alpha_r=0.0, alpha_z=az), N=sz.N_mle,
+                                           seed=s0, T=sz.T_mle, dt=sz.dt_mle, record_every=10,
+                                           n_trace_units=TRACE_UNITS)))
+    for g in sz.gh_pr:
+        for a in sz.ar_pr:
+            for s in sz.seeds:
+                J.append(("f8", f"g{g:g}_ar{a:g}_s{s}", dict(kind="mle", params=dict(g_h=g, alpha_r=a), N=sz.N_pr,
+                                                            seed=s0 + s, T=sz.T_pr, dt=sz.dt_mle, record_every=10)))
+    tr = dict(N=sz.N_tr, T=sz.T_tr, dt=sz.dt_mle, record_every=10)
+    for s in sz.seeds_tr:
+        J.append(("f9", f"small_ar50_s{s}", dict(kind="mle", params=dict(g_h=G_TR, alpha_r=50.0), seed=s0 + s,
+                                                  init_scale=0.01, n_trace_units=TRACE_UNITS, **tr)))
+        J.append(("f9", f"input_ar50_s{s}", dict(kind="mle", params=dict(g_h=G_TR, alpha_r=50.0), seed=s0 + s,
+                                                  init_scale=0.01, beta_h_after=0.2, n_trace_units=TRACE_UNITS,
+                                                  **tr)))
+        for a in AR_TR:
+            J.append(("f9", f"large_ar{a:g}_s{s}", dict(kind="mle", params=dict(g_h=G_TR, alpha_r=a), seed=s0 + s,
+                                                         init_scale=1.0, **tr)))
+        if sz.full:  # the other two input cases of spec §6 (FULL)
+            for g, a in ((1.8, 20.0), (1.5, 50.0)):
+                J.append(("f9", f"small_g{g:g}_ar{a:g}_s{s}", dict(kind="mle", params=dict(g_h=g, alpha_r=a),
+                                                                   seed=s0 + s, init_scale=0.01, **tr)))
+                J.append(("f9", f"input_g{g:g}_ar{a:g}_s{s}", dict(kind="mle", params=dict(g_h=g, alpha_r=a),
+                                                                   seed=s0 + s, init_scale=0.01, beta_h_after=0.2,
+                                                                   **tr)))
+    for name, (g, a, az, D) in RMT_CASES.items():
+        J.append(("rmt", name, dict(kind="frozen", g_h=g, alpha_r=a, alpha_z=az, N=sz.N_frozen, seed=s0, Delta_h=D)))
+    for az in SLOW_AZ:
+        if az not in (0.0, 5.0):  # (3, 2, 0) and (3, 2, 5) are RMT cases already
+            J.append(("rmt", f"g3_ar2_az{az:g}", dict(kind="frozen", g_h=3.0, alpha_r=2.0, alpha_z=az,
+                                                      N=sz.N_frozen, seed=s0)))
+    for name, kw in memory_protocols().items():
+        J.append(("f11", name, dict(kind="memory", N=sz.N_mem, seed=s0, **kw)))
+    if sz.adjoint:
+        J.append(("f12", "adjoint", dict(kind="adjoint", params=dict(g_h=5.0, alpha_r=2.0), N=300, seed=s0, T=60.0)))
+    if sz.phase_grid is not None:
+        for g in sz.phase_grid[0]:
+            for a in sz.phase_grid[1]:
+                J.append(("f10", f"g{g:g}_ar{a:g}", dict(kind="mle", params=dict(g_h=g, alpha_r=a), N=sz.N_phase,
+                                                         seed=s0, T=sz.T_phase, dt=sz.dt_mle, record_every=10)))
+    return J
+
+
+def memory_protocols() -> dict[str, dict]:
+    """F11 (our operationalisation, not prototyped): a subcritical network (g_h = 1.5, so the zero
+    state is stable) with fast gates (σ_z(0) = ½) vs a slow regime (β_z = 4: σ_z(0) ≈ 0.018, α_z = 8);
+    a pulse is stored as m(t) = ⟨h, u⟩/N; the reset run drives the z pre-activation (I_z = +1.5),
+    which opens the gates (σ_z(8·1.5 − 4) ≈ 1) for the last 10 time units of the hold."""
+    fast = dict(g_h=1.5, alpha_r=2.0, alpha_z=8.0, beta_z=0.0)
+    slow = dict(g_h=1.5, alpha_r=2.0, alpha_z=8.0, beta_z=4.0)
+    base = dict(pulse_amp=1.0, pulse_time=5.0, hold_time=50.0)
+    return {"fast": dict(params=fast, **base), "slow": dict(params=slow, **base),
+            "slow_reset": dict(params=slow, reset_drive=1.5, reset_time=10.0, **base)}
+
+
+def run_simulations(cfg, sz: Sizes | None = None, progress: bool = False, max_workers: int | None = None) -> dict:
+    """Every expensive computation of the notebook in one `al.sweep`; returns {figure: {name: result}}.
+    FULL results are cached (pickled) in `cfg.cache_dir / "simulations.pkl"`."""
+    from ..sweep import sweep
+    from .spectra import cached_call
+
+    sz = sizes(cfg) if sz is None else sz
+    jobs = simulation_jobs(sz, cfg.seed)
+
+    def compute():
+        res = sweep(run_job, [j for _, _, j in jobs], progress=progress, max_workers=max_workers,
+                    desc="notebook 02 simulations")
+        out: dict = {}
+        for (fig, name, _), r in zip(jobs, res):
+            out.setdefault(fig, {})[name] = r
+        return out
+
+    return cached_call(cfg.cache_dir / "simulations.pkl", compute, enabled=cfg.full)
+
+
+# ----------------------------------------------------------------------------- cheap theory (serial)
+def zero_fp_scan(N: int, seed: int = 0, betas=(0.0, 1.0), factors=(0.9, 1.1, 1.2),
+                 fine=np.linspace(0.5, 1.5, 11)) -> dict:
+    """Zero fixed point (F4, C1): g_c, the rightmost Re λ of the N × N h-block at g_h = factor·g_c
+    (claim factors and a fine scan) and the theory edge σ_z(0)(g_h σ_r(0) − 1)."""
+    check_positive_int("N", N)
+    out = {}
+    for br in betas:
+        gc = mf.zero_fp_threshold(br)
+        fs = np.unique(np.concatenate([np.asarray(fine, float), np.asarray(factors, float)]))
+        edge = np.array([float(mf.zero_fp_hblock_eigs(P(g_h=f * gc, beta_r=br), N, seed).real.max()) for f in fs])
+        theory = np.array([mf.zero_fp_edge(P(g_h=f * gc, beta_r=br)) for f in fs])
+        radius = np.array([P(g_h=f * gc, beta_r=br).sigma_z0 * P(beta_r=br).sigma_r0 * f * gc for f in fs])
+        out[br] = dict(g_c=gc, factors=fs, edge=edge, theory=theory, radius=radius)
+    return out
+
+
+def static_mf_checks(g_line=(1.3, 1.4, 1.6, 1.8, 1.9, 1.95, 1.99)) -> dict:
+    """Static mean field (F9a, C8): R(Δ = 1e-3) signs at g_h = 2, the subcritical α_r root, the
+    Heaviside g_h, the FP-birth line, and Δ_h branches vs g_h for α_r below / above √8."""
+    g_line = np.asarray(g_line, float)
+    sign = {a: float(mf.mf_residual(1e-3, P(g_h=2.0, alpha_r=a))) for a in (2.7, 3.0)}
+    g_grid = np.linspace(1.3, 3.0, 69)
+    branches = {}
+    for a in (2.0, 5.0, 20.0):
+        sols = [mf.mf_solutions(P(g_h=g, alpha_r=a)) for g in g_grid]
+        branches[a] = [(g, s) for g, s in zip(g_grid, sols)]
+    return dict(sign=sign, subcritical=mf.subcritical_alpha_r(), heaviside=mf.heaviside_min_gh(),
+                g_line=g_line, fp_line=mf.fp_line(g_line), branches=branches, small_coeff=mf.small_delta_coeff)
+
+
+def pinning_table(cases=((3.0, 2.0), (5.0, 5.0), (8.0, 10.0)), alpha_z=(0.0, 10.0, 100.0, 1000.0)) -> dict:
+    """Theory right edge λ_e vs α_z (C2, F3) and ½K(0) (pinned iff ½K(0) < 1, spec §4.4)."""
+    out = {}
+    for g, a in cases:
+        out[(g, a)] = dict(edge=np.array([mf.right_edge_theory(P(g_h=g, alpha_r=a, alpha_z=z)) for z in alpha_z]),
+                           half_K0=0.5 * mf.population_moments(P(g_h=g, alpha_r=a)).K0, alpha_z=np.array(alpha_z))
+    return out
+
+
+def alpha_r_widening(g_h: float = 3.0, alpha_r=(0.0, 2.0, 5.0, 10.0)) -> dict:
+    """Theory λ_e and K(0) vs α_r at α_z = 0 (C3, F3)."""
+    alpha_r = np.asarray(alpha_r, float)
+    return dict(alpha_r=alpha_r, edge=np.array([mf.right_edge_theory(P(g_h=g_h, alpha_r=a)) for a in alpha_r]),
+                K0=np.array([mf.population_moments(P(g_h=g_h, alpha_r=a)).K0 for a in alpha_r]))
+
+
+def frozen_stats(g_h: float, alpha_r: float, alpha_z: float, N: int, seed: int = 0, Delta_h: float | None = None):
+    """DiagStats of the same frozen state as `frozen_spectrum_summary` (for the curve F = 1)."""
+    p = P(g_h=g_h, alpha_r=alpha_r, alpha_z=alpha_z)
+    st = mf.frozen_state(p, N, seed, Delta_h)
+    return mf.prx_diag_stats(st.h, st.z, st.r, p)
+
+
+def phase_lines(g_grid=None, alpha_max: float = 200.0) -> dict:
+    """Exact lines of the (α_r, g_h) phase diagram (C10): g_h = 2 and α_r,FP(g_h)."""
+    g = np.linspace(1.42, 1.995, 24) if g_grid is None else np.asarray(g_grid, float)
+    return dict(g=g, fp=mf.fp_line(g, alpha_max=alpha_max), g_c=mf.zero_fp_threshold(0.0))
+
+
+# ----------------------------------------------------------------------------- summaries of sweep results
+def seed_means(runs: dict, prefix: str, key: str, seeds) -> tuple[float, np.ndarray]:
+    """Mean and per-seed values of `key` over runs named f"{prefix}_s{seed}"."""
+    vals = np.array([runs[f"{prefix}_s{s}"][key] for s in seeds], dtype=float)
+    return float(vals.mean()), vals
+
+
+def alpha_r_table(runs: dict, sz: Sizes, g_h: float = 3.0) -> dict:
+    """MLE and PR vs α_r (3-seed means and per-seed arrays), F7b/F8."""
+    mle = np.array([[runs[f"g{g_h:g}_ar{a:g}_s{s}"]["mle"] for s in sz.seeds] for a in sz.ar_pr])
+    pr = np.array([[runs[f"g{g_h:g}_ar{a:g}_s{s}"]["pr"] for s in sz.seeds] for a in sz.ar_pr])
+    return dict(alpha_r=np.array(sz.ar_pr), mle=mle, pr=pr, mle_mean=mle.mean(1), pr_mean=pr.mean(1))
+
+
+def dmft_vs_sim(runs: dict, sz: Sizes) -> dict:
+    """F7c: {(g_h, α_r): dict(dmft=λ_max, E0, E0_doubled, sims=per-seed MLEs, sim_mean, rel)}."""
+    out = {}
+    for g, a in sz.dmft_mle_points:
+        sims = np.array([runs[f"sim_{g:g}_{a:g}_s{s}"]["mle"] for s in sz.seeds])
+        L = runs[f"dmft_{g:g}_{a:g}"]["lyap"]
+        out[(g, a)] = dict(dmft=float(L.lam_max), E0=L.E0, E0_doubled=L.E0_doubled, sims=sims,
+                           sim_mean=float(sims.mean()), converged=runs[f"dmft_{g:g}_{a:g}"]["result"].converged,
+                           rel=abs(float(L.lam_max) - sims.mean()) / abs(sims.mean()))
+    return out
+
+
+def is_chaotic(run: dict, mle_min: float = 0.03, var_min: float = 0.02) -> bool:
+    """Sustained chaos (spec §6 bounds): MLE > 0.03 and var_h > 0.02."""
+    return bool(run["mle"] > mle_min and run["var_h"] > var_min)
+
+
+def is_decayed(run: dict, var_max: float = 1e-6) -> bool:
+    return bool(run["var_h"] < var_max)
+
+
+def chaos_line(runs: dict, sz: Sizes) -> dict:
+    """FULL: smallest α_r on the grid with sustained chaos from large init, per g_h (NaN if none)."""
+    if sz.phase_grid is None:
+        raise ValueError("chaos_line needs the FULL phase grid (sz.phase_grid is None)")
+    gs, ars = sz.phase_grid
+    line = []
+    for g in gs:
+        hit = [a for a in ars if is_chaotic(runs[f"g{g:g}_ar{a:g}"])]
+        line.append(min(hit) if hit else float("nan"))
+    return dict(g=np.array(gs), alpha_r=np.array(line))
+
+
+def monotone(values, increasing: bool = True, strict: bool = False, slack: float = 0.0) -> bool:
+    """Whether successive values rise (or fall) — with an absolute `slack` allowed against the trend."""
+    v = np.asarray(values, dtype=float)
+    d = np.diff(v) if increasing else -np.diff(v)
+    if not np.all(np.isfinite(v)):
+        return False
+    return bool(np.all(d > 0)) if strict else bool(np.all(d >= -check_float("slack", slack, 0.0)))

@@ -1,0 +1,147 @@
+"""Fast tests of the notebook-02 figure-level computations (`prx_experiments`) and plots (`prx_plots`)."""
+import math
+import types
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from analysis_lib.gating import prx_experiments as ex  # noqa: E402
+from analysis_lib.gating import prx_plots as pp  # noqa: E402
+
+
+def _cfg(full=False, tmp=Path("/tmp")):
+    return types.SimpleNamespace(full=full, seed=0, cache_dir=tmp)
+
+
+def test_sizes_quick_and_full():
+    q, f = ex.sizes(_cfg(False)), ex.sizes(_cfg(True))
+    assert not q.full and f.full
+    assert q.N_dmft_mle == 800 and f.N_dmft_mle == 2000
+    assert q.phase_grid is None and len(f.phase_grid[0]) == 15 and len(f.phase_grid[1]) == 15
+    assert (3.0, 2.0) in f.dmft_mle_points and (6.0, 5.0) in f.dmft_mle_points
+
+
+def test_simulation_jobs_names_unique_and_kinds_valid():
+    for full in (False, True):
+        jobs = ex.simulation_jobs(ex.sizes(_cfg(full)))
+        keys = [(f, n) for f, n, _ in jobs]
+        assert len(keys) == len(set(keys))
+        assert {j["kind"] for _, _, j in jobs} <= {"frozen", "fourier", "dmft_mle", "mc", "autocorr", "mle",
+                                                   "lyap_full", "memory", "adjoint"}
+    quick = ex.simulation_jobs(ex.Sizes())
+    # the 3-seed simulated MLE at (4, 2) and the pinned-seed transition runs are there
+    names = {n for _, n, _ in quick}
+    assert {"sim_4_2_s0", "sim_4_2_s1", "sim_4_2_s2", "dmft_4_2", "small_ar50_s0", "input_ar50_s0"} <= names
+    assert not any(f == "f10" for f, _, _ in quick)  # the chaos-line grid is FULL only
+
+
+def test_run_job_rejects_unknown_kind():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        ex.run_job("nope")
+
+
+def test_monotone_helper():
+    assert ex.monotone([1, 2, 3], strict=True)
+    assert not ex.monotone([1, 2, 2], strict=True)
+    assert ex.monotone([1, 2, 1.995], slack=0.01)
+    assert not ex.monotone([1, 2, 1.9], slack=0.01)
+    assert ex.monotone([3, 2, 2], increasing=False)
+    assert not ex.monotone([1, np.nan])
+    with pytest.raises(ValueError):
+        ex.monotone([1, 2], slack=-1)
+
+
+def test_chaos_and_decay_bounds():
+    assert ex.is_chaotic(dict(mle=0.1, var_h=0.05))
+    assert not ex.is_chaotic(dict(mle=0.1, var_h=0.01))
+    assert ex.is_decayed(dict(var_h=1e-9)) and not ex.is_decayed(dict(var_h=1e-3))
+
+
+def test_zero_fp_scan_sign_change_at_threshold():
+    d = ex.zero_fp_scan(120, 0, betas=(0.0, 1.0), fine=np.array([0.5, 1.5]))
+    for br, r in d.items():
+        assert math.isclose(r["g_c"], 1 + math.exp(br))
+        assert r["edge"][0] < 0 < r["edge"][-1]
+        assert np.allclose(r["theory"], 0.5 * (r["factors"] - 1.0))  # σ_z(0)(g_h σ_r(0) − 1), β_z = 0
+
+
+def test_theory_tables():
+    pin = ex.pinning_table(alpha_z=(0.0, 1000.0))
+    assert abs(pin[(3.0, 2.0)]["edge"][-1]) < 0.01 and pin[(3.0, 2.0)]["half_K0"] < 1
+    assert pin[(5.0, 5.0)]["edge"][-1] > 0.01 and pin[(5.0, 5.0)]["half_K0"] > 1
+    w = ex.alpha_r_widening(alpha_r=(0.0, 5.0))
+    assert w["edge"][1] > w["edge"][0] and w["K0"][1] > w["K0"][0]
+    lines = ex.phase_lines(g_grid=[1.3, 1.8])
+    assert math.isnan(lines["fp"][0]) and 8.0 < lines["fp"][1] < 8.3
+
+
+def test_summaries_from_synthetic_runs():
+    sz = ex.Sizes()
+    runs = {f"sim_4_2_s{s}": dict(mle=0.1 + 0.01 * s) for s in sz.seeds}
+
+    class L:
+        lam_max, E0, E0_doubled = 0.12, -1.5, -1.5
+
+    runs["dmft_4_2"] = dict(lyap=L(), result=types.SimpleNamespace(converged=True))
+    d = ex.dmft_vs_sim(runs, sz)[(4.0, 2.0)]
+    assert math.isclose(d["sim_mean"], 0.11) and math.isclose(d["rel"], 0.01 / 0.11)
+    f8 = {f"g3_ar{a:g}_s{s}": dict(mle=a + s, pr=2 * a) for a in sz.ar_pr for s in sz.seeds}
+    t = ex.alpha_r_table(f8, sz)
+    assert np.allclose(t["mle_mean"], np.array(sz.ar_pr) + 1) and np.allclose(t["pr_mean"], 2 * np.array(sz.ar_pr))
+    with pytest.raises(ValueError, match="phase grid"):
+        ex.chaos_line({}, sz)
+
+
+def test_memory_protocol_hold_and_reset():
+    res = {n: ex.run_job("memory", N=80, seed=0, **kw) for n, kw in ex.memory_protocols().items()}
+    assert res["slow"]["retained"] > 10 * abs(res["fast"]["retained"])
+    assert abs(res["slow_reset"]["retained"]) < 0.5 * res["slow"]["retained"]
+
+
+def test_frozen_job_and_plots_smoke():
+    r = ex.run_job("frozen", g_h=3.0, alpha_r=2.0, alpha_z=5.0, N=60, seed=0)
+    assert r["eigs"].size == 120 and 0 <= r["slow_fraction"] <= 1
+    S = ex.frozen_stats(3.0, 2.0, 5.0, 60, 0)
+    assert S.n_eigs == 120
+    fig, ax = plt.subplots()
+    pp.draw_residual(ax, 1.8, 10.0)
+    pp.draw_explore(ax, ex.P(g_h=1.5, alpha_r=10, alpha_z=1), N=40)  # no static solution: Δ_h = 1
+    fig4 = pp.plot_f4_zero_fp(ex.zero_fp_scan(40, 0, fine=np.array([0.5])), "t")
+    plt.close("all")
+    assert fig4 is not None
+
+
+@pytest.mark.slow
+def test_full_code_path_smoke_tiny_sizes(tmp_path):
+    """Every job kind and every figure of the FULL path at tiny sizes (shape/plumbing check, ~1 min)."""
+    sz = ex.Sizes(full=True, N_zero=30, N_frozen=40, N_ac0=60, T_ac0=160.0, N_acz=60, T_acz=160.0, M_mc=4,
+                  N_lyap=4, T_lyap=5.0, az_lyap=(0.0, 15.0), N_mle=30, T_mle=10.0, az_mle=(0.0, 5.0),
+                  N_dmft_mle=30, T_dmft_mle=10.0, dmft_mle_points=((4.0, 2.0), (6.0, 5.0)), N_pr=30, T_pr=10.0,
+                  gh_pr=(3.0,), N_tr=30, T_tr=10.0, seeds_tr=(0, 1, 2), N_mem=30,
+                  phase_grid=((1.8,), (10.0, 50.0)), N_phase=30, T_phase=10.0)
+    R = ex.run_simulations(_cfg(True, tmp_path), sz, max_workers=2)
+    assert (tmp_path / "simulations.pkl").exists()
+    assert set(R) == {"f5", "f6", "f7a", "f7c", "f8", "f9", "rmt", "f11", "f12", "f10"}
+    assert ex.run_simulations(_cfg(True, tmp_path), sz)["f7a"].keys() == R["f7a"].keys()  # from the cache
+    f7c = ex.dmft_vs_sim(R["f7c"], sz)
+    assert set(f7c) == {(4.0, 2.0), (6.0, 5.0)} and all(len(d["sims"]) == 3 for d in f7c.values())
+    art = ex.alpha_r_table(R["f8"], sz)
+    chaos = ex.chaos_line(R["f10"], sz)
+    assert chaos["g"].tolist() == [1.8]
+    figs = [pp.plot_f1_traces(R["f7a"], "t"), pp.plot_f5_autocorr(R["f5"], ex.AC_AZ, "t"),
+            pp.plot_f6_spectra(R["f6"], "t"), pp.plot_f7_mle(R["f7a"], art, f7c, "t"), pp.plot_f8_pr(art, "t"),
+            pp.plot_f9_transition(ex.static_mf_checks(), R["f9"], 0, "t"),
+            pp.plot_f10_phase(ex.phase_lines(np.array([1.6, 1.9])), {(10.0, 1.8): False}, "t", chaos),
+            pp.plot_f11_memory(R["f11"], "t"), pp.plot_f12_adjoint(R["f12"]["adjoint"], "t")]
+    stats = {az: ex.frozen_stats(3.0, 2.0, az, sz.N_frozen) for az in ex.SLOW_AZ}
+    figs.append(pp.plot_f2_slow_modes(R["rmt"], stats, ex.SLOW_AZ, "t"))
+    rs = {n: ex.frozen_stats(g, a, z, sz.N_frozen, 0, D) for n, (g, a, z, D) in ex.RMT_CASES.items()}
+    figs.append(pp.plot_f3_support(R["rmt"], rs, ex.alpha_r_widening(), ex.pinning_table(), "t"))
+    for f in figs:
+        f.canvas.draw()
+    plt.close("all")
