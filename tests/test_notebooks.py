@@ -4,8 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from analysis_lib import reproduce
-
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -39,8 +37,8 @@ def test_anatomy(path):
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("name", [p.stem for p in NOTEBOOKS])
-def test_notebook_runs_quick_with_zero_failed_claims(name, tmp_path):
-    res = reproduce.run_notebook(name, "quick", out_dir=tmp_path)
+def test_notebook_runs_quick_with_zero_failed_claims(name, quick_run):
+    res = quick_run(name)
     failed = [f"{c['key']}: measured {c['measured']} vs {c.get('tolerance')}" for c in res.claims if c["status"] == "fail"]
     assert res.status == "ok", f"{name}: {res.error}"
     assert res.claims, f"{name} recorded no claims"

@@ -1,0 +1,30 @@
+"""Paper 05: Georgiou, Can, Katkov & Tsodyks — large-scale study of human memory for narratives.
+
+Modules:
+- `data`: find, verify (SHA-256 before unpickling), download, load the authors' data into
+  `Story` objects with pseudonymised participant ids; the data quirks of the spec are handled here.
+- `recall`, `recognition`, `order`, `stats`: the measures (P_rec, R, C, M, d′, Kendall τ, fits, κ).
+- `scoring`: parser of the stored GPT-4 completions; validation-set agreement.
+- `embed`: similarity to the whole narrative (stored OpenAI, offline MiniLM with a disk cache).
+- `theory`: random-list law, random-graph recall walk, random tree model.
+- `analysis`: figure-level analyses; `plots`: one function per figure.
+- `llm`: LLM backends (`replay` of the stored GPT-4 completions by default, `cache`, `live` through
+  the `openai` client with the server/model/key from the environment only, `fake`), disk cache,
+  retries, validated scoring; `prompts`: the prompts; `fakeserver`: a local OpenAI-compatible
+  HTTP server on 127.0.0.1 (offline demo and fault-injection tests).
+- `pipeline`: story → clauses → lures → scramble → experiment JSON → validated response import →
+  `data.Story`, and `demo()` (the whole pipeline offline); `pipeline_plots`: the F14 figures.
+- `simulate`: simulated participants calibrated by this analysis (`sim_params.json`, aggregate
+  parameters only), used without data and for the power analysis; `embed_scorer`: the offline
+  MiniLM recall scorer and its agreement with GPT-4 and the human raters.
+
+`simulator_available()` is True now that `simulate` exists (kept for callers that check).
+"""
+from . import analysis, data, embed, order, plots, privacy, recall, recognition, scoring, stats, theory  # noqa: F401
+
+
+def simulator_available() -> bool:
+    """True once the simulated participants of the next issue (`memory.simulate`) exist."""
+    import importlib.util
+
+    return importlib.util.find_spec(f"{__name__}.simulate") is not None
