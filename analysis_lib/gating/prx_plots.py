@@ -37,7 +37,6 @@ def plot_f1_traces(runs: dict, caption: str):
         axes[0, j].set_title(rf"$\alpha_z={k[2:]}$")
         axes[2, j].set_xlabel("t")
     fig.suptitle(caption, fontsize=9)
-    fig.tight_layout()
     return fig
 
 
@@ -61,7 +60,6 @@ def plot_f2_slow_modes(frozen: dict, stats: dict, alpha_z, caption: str):
     axes[0, n].legend(fontsize=7)
     axes[1, n].axis("off")
     fig.suptitle(caption, fontsize=9)
-    fig.tight_layout()
     return fig
 
 
@@ -97,7 +95,6 @@ def plot_f3_support(frozen: dict, stats: dict, widen: dict, pin: dict, caption: 
     for j in range(3, axes.shape[1]):
         axes[1, j].axis("off")
     fig.suptitle(caption, fontsize=9)
-    fig.tight_layout()
     return fig
 
 
@@ -113,7 +110,6 @@ def plot_f4_zero_fp(scan: dict, caption: str):
     ax.set_ylabel(r"rightmost Re $\lambda$")
     ax.legend(fontsize=7)
     ax.set_title(caption, fontsize=8)
-    fig.tight_layout()
     return fig
 
 
@@ -149,7 +145,6 @@ def plot_f5_autocorr(runs: dict, alpha_z, caption: str):
     ax.set_ylabel(r"$C_h(20)/C_h(0)$")
     ax.legend(fontsize=7)
     fig.suptitle(caption, fontsize=9)
-    fig.tight_layout()
     return fig
 
 
@@ -169,7 +164,6 @@ def plot_f6_spectra(runs: dict, caption: str, delta: float = 0.01):
     axes[1].set_ylim(-0.3, 0.2)
     axes[1].set_title("zoom near 0", fontsize=9)
     fig.suptitle(caption, fontsize=9)
-    fig.tight_layout()
     return fig
 
 
@@ -201,7 +195,6 @@ def plot_f7_mle(f7a: dict, ar_table: dict, f7c: dict, caption: str):
     ax.set_ylabel(r"$\lambda_{max}$")
     ax.legend(fontsize=7)
     fig.suptitle(caption, fontsize=9)
-    fig.tight_layout()
     return fig
 
 
@@ -216,7 +209,6 @@ def plot_f8_pr(ar_table: dict, caption: str):
     ax2.plot(ar_table["alpha_r"], ar_table["mle_mean"], "s--", color="C1", label="MLE")
     ax2.set_ylabel("MLE", color="C1")
     ax.set_title(caption, fontsize=8)
-    fig.tight_layout()
     return fig
 
 
@@ -255,7 +247,6 @@ def plot_f9_transition(static: dict, runs: dict, seed: int, caption: str):
     ax.set_ylabel("$h_i$")
     ax.legend(fontsize=7)
     fig.suptitle(caption, fontsize=9)
-    fig.tight_layout()
     return fig
 
 
@@ -282,7 +273,6 @@ def plot_f10_phase(lines: dict, sims: dict, caption: str, chaos: dict | None = N
     ax.set_ylabel("$g_h$")
     ax.legend(fontsize=6, loc="upper right")
     ax.set_title(caption, fontsize=8)
-    fig.tight_layout()
     return fig
 
 
@@ -296,7 +286,6 @@ def plot_f11_memory(runs: dict, caption: str):
     ax.set_ylabel("m(t) / m(end of pulse)")
     ax.legend(fontsize=7)
     ax.set_title(caption, fontsize=8)
-    fig.tight_layout()
     return fig
 
 
@@ -308,7 +297,6 @@ def plot_f12_adjoint(res: dict, caption: str):
     ax.set_xlabel("t before T")
     ax.legend(fontsize=7)
     ax.set_title(caption, fontsize=8)
-    fig.tight_layout()
     return fig
 
 
