@@ -58,26 +58,20 @@ def kendall_order(ordered: Sequence[Sequence[int]], position_of=None, min_len: i
     `ordered`: 1-based clause numbers in recall order; `position_of[i]` = position of clause i+1
     (default: the original index i).
     """
+    return _per_participant(kendall_tau, ordered, position_of, min_len)
+
+
+def _per_participant(statistic, ordered, position_of, min_len: int) -> np.ndarray:
+    """`statistic(positions)` for every participant who recalled at least `min_len` distinct clauses."""
     if not isinstance(min_len, int) or min_len < 2:
         raise ValueError(f"min_len must be an integer >= 2; got {min_len!r}")
-    out = []
-    for seq in ordered:
-        pos = _positions(seq, position_of)
-        if len(pos) < min_len:
-            continue
-        out.append(kendall_tau(pos))
-    return np.array(out)
+    positions = (_positions(seq, position_of) for seq in ordered)
+    return np.array([statistic(pos) for pos in positions if len(pos) >= min_len])
 
 
 def forward_transitions(ordered: Sequence[Sequence[int]], position_of=None, min_len: int = 3) -> np.ndarray:
     """Forward-transition probability per participant (same inclusion rule as `kendall_order`)."""
-    out = []
-    for seq in ordered:
-        pos = _positions(seq, position_of)
-        if len(pos) < min_len:
-            continue
-        out.append(forward_fraction(pos))
-    return np.array(out)
+    return _per_participant(forward_fraction, ordered, position_of, min_len)
 
 
 def shuffle_null_tau(ordered, position_of=None, min_len: int = 3, n_shuffles: int = 20,
