@@ -286,45 +286,90 @@ def run_jobs(jobs: list, device: str = "cpu", cache_dir=None, workers: int = 2, 
                  progress=progress, max_workers=workers, desc="training")
 
 
+EXPR_LAYOUTS: tuple[str, ...] = ("gpu", "cpu")
+
+
+def _expr_layout_spec(layout: str, steps: int | None):
+    """(steps, Ks, widths, merge widths?) of a FULL expressivity layout (see `full_expressivity`)."""
+    if layout == "gpu":
+        return steps or 2000, tuple(range(1, 11)), (8, 32, 128), True
+    return steps or 1000, (1, 2, 3, 4, 6, 8, 10), (8, 32), False
+
+
+def _expr_tag(depth: int, layout: str, steps: int) -> str:
+    return f"expr_full_d{depth}_" + ("all" if layout == "gpu" else "w{width}") + f"_{steps}"
+
+
 def full_expressivity(device: str = "cpu", steps: int | None = None, cache_dir=None, progress: bool = True,
-                      seeds=(0, 1, 2)) -> dict:
-    """FULL expressivity grid (§4.4 item 6): N ∈ {2,3,4,8}, width ∈ {8,32,128}, depth ∈ {1,2,3},
-    K ∈ {1..10} (CPU: {1,2,3,4,6,8,10}), 3 seeds + the figure-eight per cell and seed.
-    GPU: 2000 Adam steps, one ensemble per depth (widths padded to 128: the GPU is launch-bound,
-    so fewer, larger ensembles are faster). CPU: 1000 steps, one ensemble per (depth, width).
-    Each finished ensemble is cached in `cache_dir`. Returns {'labels', 'r2_train', 'r2_fine', 'failed'}."""
+                      seeds=(0, 1, 2), depths=(1, 2, 3), layout: str | None = None) -> dict:
+    """FULL expressivity grid (§4.4 item 6): N ∈ {2,3,4,8}, width ∈ {8,32,128}, depth ∈ `depths`,
+    3 seeds + the figure-eight per cell and seed, in one of two layouts:
+
+    - 'gpu' (spec): K ∈ {1..10}, 2000 Adam steps, one ensemble per depth (widths padded to 128:
+      a GPU is launch-bound, so fewer, larger ensembles are faster);
+    - 'cpu' (spec's CPU fallback, reduced): K ∈ {1,2,3,4,6,8,10}, 1000 steps, widths {8, 32} only,
+      one ensemble per (depth, width). Width 128 is left out: its depth-3 ensemble alone costs
+      several seconds per Adam step on one core (hours for 1000 steps). On an H200 the 'gpu' layout
+      took 0.75–0.95 s per Adam step per depth (three depths side by side, beside 13 training
+      processes), i.e. ≈ 30 min for 2000 steps: more than one device loan of this project.
+
+    `layout=None` picks 'gpu' on a CUDA device, or when `cache_dir` already holds every 'gpu'
+    ensemble (made on a GPU machine by `python -m analysis_lib.gnode.precompute`), else 'cpu'.
+    Each ensemble is checkpointed while it runs and cached when done, with its provenance
+    (device name, torch version, wall seconds). Returns {'labels', 'r2_train', 'r2_fine', 'failed',
+    'layout', 'steps', 'widths', 'Ks', 'depths', 'provenance'}.
+    """
+    import time
     from pathlib import Path
 
     from .expressivity import fit_ensemble, full_grid
 
-    gpu = device != "cpu"
-    steps = steps or (2000 if gpu else 1000)
-    Ks = tuple(range(1, 11)) if gpu else (1, 2, 3, 4, 6, 8, 10)
+    if layout is None:
+        steps_gpu = _expr_layout_spec("gpu", steps)[0]
+        cached = cache_dir is not None and all(
+            (Path(cache_dir) / f"{_expr_tag(d, 'gpu', steps_gpu)}.npz").exists() for d in depths)
+        layout = "gpu" if (device != "cpu" or cached) else "cpu"
+    depths = tuple(depths)
+    if not depths or any(d not in (1, 2, 3) for d in depths):
+        raise ValueError(f"depths must be a non-empty subset of (1, 2, 3); got {depths!r}")
+    if layout not in EXPR_LAYOUTS:
+        raise ValueError(f"layout must be one of {EXPR_LAYOUTS} or None; got {layout!r}")
+    steps, Ks, widths, merge = _expr_layout_spec(layout, steps)
     if _SMOKE:
         steps, Ks, seeds = 2, (1, 2), (0,)
-    groups = full_grid(Ks=Ks, seeds=seeds)
-    if gpu:  # merge the widths of one depth into one ensemble
+    groups = full_grid(widths=widths, Ks=Ks, seeds=seeds, depths=depths)
+    if merge:  # merge the widths of one depth into one ensemble
         merged = {}
         for specs, targets, labels in groups:
             d = labels[0]["depth"]
             m = merged.setdefault(d, ([], [], []))
             m[0].extend(specs); m[1].append(targets); m[2].extend(labels)
         groups = [(s, np.concatenate(t), l) for s, t, l in merged.values()]
-    labels_all, parts = [], []
+    dev_name = torch.cuda.get_device_name(0) if str(device).startswith("cuda") else "cpu"
+    labels_all, parts, provenance = [], [], []
     for specs, targets, labels in groups:
-        tag = f"expr_full_d{labels[0]['depth']}_" + ("all" if gpu else f"w{labels[0]['width']}") + f"_{steps}"
+        tag = _expr_tag(labels[0]["depth"], layout, steps).format(width=labels[0]["width"])
         path = Path(cache_dir) / f"{tag}.npz" if cache_dir is not None else None
         if path is not None and path.exists():
             z = np.load(path)
             part = {k: z[k] for k in z.files}
         else:
-            out = fit_ensemble(specs, targets, steps=steps, device=device, progress=progress, desc=tag)
+            t0 = time.perf_counter()
+            ckpt = path.with_suffix(".ckpt.pt") if path is not None else None
+            out = fit_ensemble(specs, targets, steps=steps, device=device, progress=progress, desc=tag,
+                               checkpoint=ckpt)
             part = {k: out[k] for k in ("r2_train", "r2_fine", "failed")}
+            part.update(device=np.array(dev_name), torch=np.array(torch.__version__),
+                        wall_s=np.array(time.perf_counter() - t0))
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 np.savez(path, **part)
+                ckpt.unlink(missing_ok=True)
         labels_all.extend(labels)
         parts.append(part)
+        provenance.append({"ensemble": tag, "device": str(part.get("device", "?")), "torch": str(part.get("torch", "?")),
+                           "wall_s": float(part.get("wall_s", np.nan))})
     res = {k: np.concatenate([p[k] for p in parts]) for k in ("r2_train", "r2_fine", "failed")}
-    res["labels"] = labels_all
+    res.update(labels=labels_all, layout=layout, steps=steps, widths=widths, Ks=Ks, depths=depths,
+               provenance=provenance)
     return res

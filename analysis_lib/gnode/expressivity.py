@@ -235,7 +235,8 @@ class AutonomousEnsemble(nn.Module):
 
 def fit_ensemble(specs: Sequence[FitSpec], targets, steps: int = 200, lr: float = 1e-2, train_step: float = 0.1,
                  fine_step: float = 0.01, N_max: int | None = None, width_max: int | None = None,
-                 device: str = "cpu", progress: bool = True, desc: str = "expressivity fits") -> dict:
+                 device: str = "cpu", progress: bool = True, desc: str = "expressivity fits",
+                 checkpoint=None, checkpoint_every: int = 200) -> dict:
     """Fit every replicate r to targets[r] (R, M+1, 2) with Adam (no weight decay), loss = MSE over
     samples and channels (summed over replicates); keep per replicate the parameters with the
     lowest training loss; score R²_train (rk4, `train_step`) and R²_fine (rk4, `fine_step`).
@@ -243,6 +244,10 @@ def fit_ensemble(specs: Sequence[FitSpec], targets, steps: int = 200, lr: float 
     A replicate whose loss turns non-finite has its gradients zeroed (`nan_to_num`), is marked
     failed and scored at its best finite checkpoint. Returns {'r2_train', 'r2_fine', 'failed',
     'best_loss', 'y_fine' (R, M+1, 2), 'loss' (steps, R)}.
+
+    With `checkpoint` (a file path) the fit saves its state every `checkpoint_every` steps and a
+    fit that finds the file resumes from it (the Adam steps are deterministic given the
+    initialisation, so a resumed fit continues the same optimisation).
     """
     from tqdm.auto import tqdm
 
@@ -272,7 +277,36 @@ def fit_ensemble(specs: Sequence[FitSpec], targets, steps: int = 200, lr: float 
                 best[k][better] = v.detach()[better]
             best_loss[better] = losses[better]
 
-    for _ in tqdm(range(steps), desc=desc, disable=not progress, leave=False):
+    start = 0
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) or checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every must be a positive integer; got {checkpoint_every!r}")
+    if checkpoint is not None:
+        from pathlib import Path
+
+        checkpoint = Path(checkpoint)
+        if checkpoint.exists():
+            ck = torch.load(checkpoint, map_location=device, weights_only=False)
+            if ck["R"] != R or ck["steps"] != steps:
+                raise ValueError(f"checkpoint {checkpoint} is for R={ck['R']}, steps={ck['steps']}; "
+                                 f"this fit has R={R}, steps={steps}")
+            ens.load_state_dict(ck["ens"])
+            opt.load_state_dict(ck["opt"])
+            for k in best:
+                best[k].copy_(ck["best"][k])
+            best_loss.copy_(ck["best_loss"])
+            failed.copy_(ck["failed"])
+            hist = list(ck["hist"])
+            start = ck["step"]
+
+    def save_checkpoint(step):
+        tmp = checkpoint.with_suffix(".tmp")
+        torch.save({"R": R, "steps": steps, "step": step, "ens": ens.state_dict(), "opt": opt.state_dict(),
+                    "best": best, "best_loss": best_loss, "failed": failed, "hist": hist}, tmp)
+        tmp.replace(checkpoint)
+
+    for i in tqdm(range(start, steps), desc=desc, disable=not progress, leave=False, initial=start, total=steps):
+        if checkpoint is not None and i > start and i % checkpoint_every == 0:
+            save_checkpoint(i)
         pred = ens.trajectory(t, train_step)
         losses = ((pred - y) ** 2).mean(dim=(1, 2))
         update_best(losses.detach())

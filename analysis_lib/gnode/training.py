@@ -9,6 +9,7 @@ returned (deep copies). Runs are seeded and resumable from a checkpoint file.
 from __future__ import annotations
 
 import copy
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,8 +218,10 @@ def run_flipflop(run: FlipFlopRun, device: str = "cpu", cache_dir: str | Path | 
     res = train(model, tr, va, run.config, seed=run.model_seed, device=device, checkpoint=ckpt,
                 progress=progress, desc=f"{run.kind} N={run.N}")
     model.cpu()
+    where = torch.cuda.get_device_name(0) if str(device).startswith("cuda") else f"cpu ({os.cpu_count()} cores seen)"
     out = {"run": run, "state": {k: v.cpu() for k, v in res.best_state.items()}, "result": res,
-           "val_mse": mse(model, *va), "test_mse": mse(model, xte, yte)}
+           "val_mse": mse(model, *va), "test_mse": mse(model, xte, yte),
+           "provenance": {"device": where, "torch": torch.__version__}}
     out["result"].best_state = out["state"]
     if done is not None:
         torch.save(out, done)
@@ -239,3 +242,14 @@ def model_from_run(out: dict) -> FlipFlopModel:
     model.load_state_dict(out["state"])
     model.eval()
     return model
+
+
+def provenance_summary(outs: list[dict]) -> str:
+    """Where the runs of `outs` were trained, e.g. "3 × cpu (16 cores seen), torch 2.11.0+cu130"
+    (runs trained elsewhere and read from the cache keep their own record)."""
+    counts: dict = {}
+    for o in outs:
+        p = o.get("provenance") or {"device": "unrecorded", "torch": "?"}
+        key = f"{p['device']}, torch {p['torch']}"
+        counts[key] = counts.get(key, 0) + 1
+    return "; ".join(f"{n} × {k}" for k, n in counts.items())
