@@ -119,3 +119,15 @@ def test_full_presets_are_sane():
                                   one_minus_betas=tuple(np.geomspace(0.01, 0.3, 5)))
     res = experiments.run_toy_grid(tiny)
     assert res.T_seed.shape == (len(tiny.settings), 5, 2)
+
+
+def test_digits_diverged_runs_never_converge_and_grid_is_cached(tmp_path):
+    """A run whose Tr GN turns non-finite counts as never below the threshold (T_occ = n_steps),
+    not as converged; a second call with the same parameters reads phase 2 from the cache."""
+    p = experiments.digits_params(quick=True, etas=(0.1, 1e4), one_minus_betas=(1.0,))
+    g = experiments.run_digits(p, cache_dir=tmp_path)
+    assert np.all(np.isfinite(g.trace_gn[:, 0])) and not np.all(np.isfinite(g.trace_gn[-1, 1]))
+    assert np.all(g.T_seed[1] == p.n_steps)
+    assert len(list(tmp_path.glob("digits_grid_*.pkl"))) == 1
+    again = experiments.run_digits(p, cache_dir=tmp_path)
+    np.testing.assert_array_equal(again.T_seed, g.T_seed)

@@ -173,7 +173,8 @@ def run_label_noise_grid(params1, X, Y, X_test, y_test, etas, one_minus_betas, e
             tr[k // every], acc[k // every] = trace_gn(), accuracy()
     shape = (len(etas), len(omb), n_seeds)
     trs, accs = tr.reshape(n_obs + 1, *shape), acc.reshape(n_obs + 1, *shape)
-    above = trs[1:] >= thr_frac * trs[0]
+    # A diverged run (non-finite Tr GN) never converged: count it as above the threshold.
+    above = ~(trs[1:] < thr_frac * trs[0])
     T_seed = every * above.sum(0)
     knees = np.full(len(etas), np.nan)
     o = np.argsort(omb)
