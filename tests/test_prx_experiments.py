@@ -145,3 +145,21 @@ def test_full_code_path_smoke_tiny_sizes(tmp_path):
     for f in figs:
         f.canvas.draw()
     plt.close("all")
+
+
+def test_each_simulation_job_is_cached_as_it_finishes(tmp_path, monkeypatch):
+    """FULL: a finished job's result is on disk at once, and a rerun reads it instead of recomputing."""
+    job = dict(kind="frozen", g_h=3.0, alpha_r=2.0, alpha_z=0.0, N=60, seed=0, Delta_h=None)
+    path = tmp_path / ex._job_file("rmt", "g3", job)
+    first = ex._cached_job(job, path)
+    assert path.exists() and job["kind"] == "frozen"  # the job dict itself is left intact
+
+    def boom(**kw):
+        raise AssertionError("recomputed a cached job")
+
+    monkeypatch.setattr(ex, "run_job", boom)
+    again = ex._cached_job(job, path)
+    assert again.keys() == first.keys()
+    with pytest.raises(AssertionError, match="recomputed"):
+        ex._cached_job(job, None)  # QUICK: no cache
+    assert ex._job_file("rmt", "g3", job) != ex._job_file("rmt", "g3", dict(job, N=61))

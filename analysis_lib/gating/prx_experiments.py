@@ -200,6 +200,21 @@ def simulation_jobs(sz: Sizes, seed: int = 0) -> list[tuple[str, str, dict]]:
     return J
 
 
+def _job_file(fig: str, name: str, job: dict) -> str:
+    import hashlib
+
+    return f"{fig}_{name}_{hashlib.sha1(repr(sorted(job.items())).encode()).hexdigest()[:10]}.pkl"
+
+
+def _cached_job(job: dict, path=None):
+    """`run_job(**job)`, its result pickled at `path` (read back if it is already there)."""
+    from .spectra import cached_call
+
+    if path is None:
+        return run_job(**dict(job))
+    return cached_call(path, lambda: run_job(**dict(job)))
+
+
 def memory_protocols() -> dict[str, dict]:
     """F11 (our operationalisation, not prototyped): a subcritical network (g_h = 1.5, so the zero
     state is stable) with fast gates (σ_z(0) = ½) vs a slow regime (β_z = 4: σ_z(0) ≈ 0.018, α_z = 8);
@@ -214,16 +229,18 @@ def memory_protocols() -> dict[str, dict]:
 
 def run_simulations(cfg, sz: Sizes | None = None, progress: bool = False, max_workers: int | None = None) -> dict:
     """Every expensive computation of the notebook in one `al.sweep`; returns {figure: {name: result}}.
-    FULL results are cached (pickled) in `cfg.cache_dir / "simulations.pkl"`."""
+    FULL results are cached (pickled) in `cfg.cache_dir / "simulations.pkl"`, and each job's result
+    in `cfg.cache_dir / "jobs"` as soon as it finishes, so an interrupted FULL run resumes."""
     from ..sweep import sweep
     from .spectra import cached_call
 
     sz = sizes(cfg) if sz is None else sz
     jobs = simulation_jobs(sz, cfg.seed)
+    job_dir = cfg.cache_dir / "jobs" if cfg.full else None
 
     def compute():
-        res = sweep(run_job, [j for _, _, j in jobs], progress=progress, max_workers=max_workers,
-                    desc="notebook 02 simulations")
+        points = [dict(job=j, path=None if job_dir is None else job_dir / _job_file(f, n, j)) for f, n, j in jobs]
+        res = sweep(_cached_job, points, progress=progress, max_workers=max_workers, desc="notebook 02 simulations")
         out: dict = {}
         for (fig, name, _), r in zip(jobs, res):
             out.setdefault(fig, {})[name] = r
