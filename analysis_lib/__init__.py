@@ -10,6 +10,7 @@ A notebook needs only a few names::
 
 Paper code lives in subpackages: `gating` (01, 02), `gnode` (03), `momentum` (04), `memory` (05).
 """
+from .explore import headless, interact
 from .claims import CLAIM_MIME, SOURCES, ClaimRecord, claim, read_claims, recorded_claims, summarize_claims
 from .figures import figure_dir, savefig
 from .notebook import MODES, NotebookConfig, current_config, limit_threads, setup_notebook
@@ -17,7 +18,7 @@ from .sweep import grid_product, sweep
 
 __all__ = [
     "CLAIM_MIME", "MODES", "SOURCES", "ClaimRecord", "NotebookConfig", "claim", "current_config",
-    "figure_dir", "grid_product", "limit_threads", "read_claims", "recorded_claims", "savefig",
+    "figure_dir", "grid_product", "headless", "interact", "limit_threads", "read_claims", "recorded_claims", "savefig",
     "setup_notebook", "summarize_claims", "sweep",
 ]
 __version__ = "0.1.0"

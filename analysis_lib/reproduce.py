@@ -241,7 +241,8 @@ def run_notebook(name: str, mode: str = "quick", *, seed: int = 0, out_dir: Path
            "--result", str(result_file)]
     if progress_bar:
         cmd.append("--progress-bar")
-    env = dict(os.environ, ANALYSIS_LIB_NOTEBOOK=name, ANALYSIS_LIB_MODE=mode, PYDEVD_DISABLE_FILE_VALIDATION="1")
+    env = dict(os.environ, ANALYSIS_LIB_NOTEBOOK=name, ANALYSIS_LIB_MODE=mode, ANALYSIS_LIB_HEADLESS="1",
+               PYDEVD_DISABLE_FILE_VALIDATION="1")
     t0 = time.perf_counter()
     # A session of its own, so a timeout kills the worker together with its kernel.
     proc = subprocess.Popen(cmd, env=env, start_new_session=True)
