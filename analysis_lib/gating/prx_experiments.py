@@ -208,11 +208,9 @@ def _job_file(fig: str, name: str, job: dict) -> str:
 
 def _cached_job(job: dict, path=None):
     """`run_job(**job)`, its result pickled at `path` (read back if it is already there)."""
-    from .spectra import cached_call
+    from .._cache import cached_call
 
-    if path is None:
-        return run_job(**dict(job))
-    return cached_call(path, lambda: run_job(**dict(job)))
+    return cached_call(path, lambda: run_job(**dict(job)), enabled=path is not None)
 
 
 def memory_protocols() -> dict[str, dict]:

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .._cache import cached_call  # noqa: F401  (re-exported: gating.cached_call)
+
 from .models import eigvals, gated_rnn, iid_state
 from .params import check_float, check_positive_int
 from .stats import DiagStats
@@ -106,21 +108,3 @@ def summaries_by(results, key, delta: float = 0.05, edges: bool = True) -> dict:
     return {k: {q: float(np.mean([row[q] for row in rows])) for q in rows[0]} for k, rows in groups.items()}
 
 
-def cached_call(path, fn, enabled: bool = True):
-    """`fn()` with its result pickled at `path` (a project cache file; only our own files are
-    unpickled). With `enabled=False` it just calls `fn()` (QUICK runs never read stale results)."""
-    import pickle
-    from pathlib import Path
-
-    path = Path(path)
-    if enabled and path.exists():
-        with path.open("rb") as fh:
-            return pickle.load(fh)
-    result = fn()
-    if enabled:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(result, fh)
-        tmp.replace(path)
-    return result

@@ -595,18 +595,10 @@ def run_digits(p: DigitsParams, cache_dir: str | Path | None = None, device: str
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             torch.save([t.cpu() for t in params1], path)
-    grid_path = None
-    if cache_dir is not None:  # phase 2 is the expensive part (≈ 20 min on 2 cores): cache it too
-        import pickle
+    from .._cache import cached_call
 
-        grid_path = Path(cache_dir) / f"digits_grid_{_cache_key(asdict(p))}.pkl"
-        if grid_path.exists():
-            return pickle.loads(grid_path.read_bytes())
-    out = classify.run_label_noise_grid(params1, Xtr, Ytr, Xte, yte, p.etas, p.one_minus_betas, p.eps, p.n_steps,
-                                        n_seeds=p.n_seeds, every=p.every, n_probe=p.n_probe, seed=p.seed,
-                                        device=device, progress=progress)
-    if grid_path is not None:
-        import pickle
-
-        grid_path.write_bytes(pickle.dumps(out))
-    return out
+    # phase 2 is the expensive part (≈ 20 min on 2 cores): cached too
+    grid_path = Path(cache_dir) / f"digits_grid_{_cache_key(asdict(p))}.pkl" if cache_dir is not None else None
+    return cached_call(grid_path, lambda: classify.run_label_noise_grid(
+        params1, Xtr, Ytr, Xte, yte, p.etas, p.one_minus_betas, p.eps, p.n_steps, n_seeds=p.n_seeds, every=p.every,
+        n_probe=p.n_probe, seed=p.seed, device=device, progress=progress), enabled=grid_path is not None)
