@@ -246,6 +246,7 @@ def run_notebook(name: str, mode: str = "quick", *, seed: int = 0, out_dir: Path
     t0 = time.perf_counter()
     # A session of its own, so a timeout kills the worker together with its kernel.
     proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+    _LIVE_WORKERS.add(proc)
     try:
         proc.wait(timeout=notebook_timeout)
         timed_out = False
@@ -253,6 +254,11 @@ def run_notebook(name: str, mode: str = "quick", *, seed: int = 0, out_dir: Path
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         timed_out = True
+    except BaseException:  # Ctrl-C or SIGTERM: the worker's own session would outlive us, so end it too
+        _stop_workers()
+        raise
+    finally:
+        _LIVE_WORKERS.discard(proc)
     wall = time.perf_counter() - t0
     executed = out / f"{name}.ipynb"
     if timed_out:
@@ -280,6 +286,19 @@ def run_notebook(name: str, mode: str = "quick", *, seed: int = 0, out_dir: Path
                           executed_path=info.get("executed_path"), html_path=info.get("html_path"))
 
 
+_LIVE_WORKERS: set = set()  # worker processes now running (each the leader of its own session)
+
+
+def _stop_workers() -> None:
+    """Kill every running worker's session (worker + kernel + its pool processes)."""
+    for proc in list(_LIVE_WORKERS):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+
+
 def run_all(names: Sequence[str], mode: str, *, seed: int = 0, jobs: int = 1, out_dir: Path | None = None,
             notebook_dir_: Path | None = None, cell_timeout: int | None = None,
             notebook_timeout: int | None = None, stream=sys.stdout) -> list[NotebookResult]:
@@ -299,10 +318,16 @@ def run_all(names: Sequence[str], mode: str, *, seed: int = 0, jobs: int = 1, ou
     results: dict[str, NotebookResult] = {}
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(one, (i, n)): n for i, n in enumerate(names, 1)}
-        for future in as_completed(futures):
-            res = future.result()
-            results[res.notebook] = res
-            print(_progress_line(res, time.perf_counter() - started), file=stream, flush=True)
+        try:
+            for future in as_completed(futures):
+                res = future.result()
+                results[res.notebook] = res
+                print(_progress_line(res, time.perf_counter() - started), file=stream, flush=True)
+        except BaseException:  # Ctrl-C / SIGTERM lands here, not in the pool threads that wait on workers
+            for future in futures:
+                future.cancel()
+            _stop_workers()
+            raise
     return [results[n] for n in names]
 
 
@@ -501,6 +526,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _worker_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
+    # SIGTERM (e.g. `kill`) unwinds like Ctrl-C, so running workers and kernels are stopped with us.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         names = resolve_names(args.only, args.notebook_dir)
         if args.jobs < 1:

@@ -126,3 +126,48 @@ def test_full_mode_writes_reproduction_md(tmp_path, monkeypatch):
     text = paths["REPRODUCTION.md"].read_text()
     assert paths["REPRODUCTION.md"] == tmp_path / "REPRODUCTION.md"
     assert "| fx_ok |" in text and "`fixture.ok.value`" in text
+
+
+def test_terminating_the_runner_stops_its_worker_and_kernel(tmp_path):
+    """The worker runs in its own session (so a timeout can kill it with its kernel); a SIGTERM to
+    the runner must not leave that session computing."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "analysis_lib.reproduce", "--notebook-dir", str(FIXTURES),
+                             "--only", "fx_slow", "--out", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    marker = f"--out {tmp_path}"
+    deadline = time.time() + 60
+    while time.time() < deadline and not _pids_with(marker, exclude=proc.pid):
+        time.sleep(0.5)
+    workers = _pids_with(marker, exclude=proc.pid)
+    assert workers, "the worker never started"
+    time.sleep(3)  # let it start its kernel
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    time.sleep(1)
+    assert not [p for p in workers if os.path.exists(f"/proc/{p}") and _state(p) != "Z"]
+
+
+def _pids_with(text: str, exclude: int) -> list[int]:
+    import os
+
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if text in cmd and "--worker" in cmd and int(pid) != exclude:
+            out.append(int(pid))
+    return out
+
+
+def _state(pid: int) -> str:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
