@@ -229,8 +229,8 @@ def run_simulations(cfg, sz: Sizes | None = None, progress: bool = False, max_wo
     """Every expensive computation of the notebook in one `al.sweep`; returns {figure: {name: result}}.
     FULL results are cached (pickled) in `cfg.cache_dir / "simulations.pkl"`, and each job's result
     in `cfg.cache_dir / "jobs"` as soon as it finishes, so an interrupted FULL run resumes."""
+    from .._cache import cached_call
     from ..sweep import sweep
-    from .spectra import cached_call
 
     sz = sizes(cfg) if sz is None else sz
     jobs = simulation_jobs(sz, cfg.seed)

@@ -296,8 +296,9 @@ def _expr_layout_spec(layout: str, steps: int | None):
     return steps or 1000, (1, 2, 3, 4, 6, 8, 10), (8, 32), False
 
 
-def _expr_tag(depth: int, layout: str, steps: int) -> str:
-    return f"expr_full_d{depth}_" + ("all" if layout == "gpu" else "w{width}") + f"_{steps}"
+def _expr_tag(depth: int, width: int, layout: str, steps: int) -> str:
+    """Cache name of one FULL ensemble ('gpu': all widths of a depth in one ensemble)."""
+    return f"expr_full_d{depth}_" + ("all" if layout == "gpu" else f"w{width}") + f"_{steps}"
 
 
 def full_expressivity(device: str = "cpu", steps: int | None = None, cache_dir=None, progress: bool = True,
@@ -324,14 +325,14 @@ def full_expressivity(device: str = "cpu", steps: int | None = None, cache_dir=N
 
     from .expressivity import fit_ensemble, full_grid
 
-    if layout is None:
-        steps_gpu = _expr_layout_spec("gpu", steps)[0]
-        cached = cache_dir is not None and all(
-            (Path(cache_dir) / f"{_expr_tag(d, 'gpu', steps_gpu)}.npz").exists() for d in depths)
-        layout = "gpu" if (device != "cpu" or cached) else "cpu"
     depths = tuple(depths)
     if not depths or any(d not in (1, 2, 3) for d in depths):
         raise ValueError(f"depths must be a non-empty subset of (1, 2, 3); got {depths!r}")
+    if layout is None:
+        steps_gpu = _expr_layout_spec("gpu", steps)[0]
+        cached = cache_dir is not None and all(
+            (Path(cache_dir) / f"{_expr_tag(d, 0, 'gpu', steps_gpu)}.npz").exists() for d in depths)
+        layout = "gpu" if (device != "cpu" or cached) else "cpu"
     if layout not in EXPR_LAYOUTS:
         raise ValueError(f"layout must be one of {EXPR_LAYOUTS} or None; got {layout!r}")
     steps, Ks, widths, merge = _expr_layout_spec(layout, steps)
@@ -348,7 +349,7 @@ def full_expressivity(device: str = "cpu", steps: int | None = None, cache_dir=N
     dev_name = torch.cuda.get_device_name(0) if str(device).startswith("cuda") else "cpu"
     labels_all, parts, provenance = [], [], []
     for specs, targets, labels in groups:
-        tag = _expr_tag(labels[0]["depth"], layout, steps).format(width=labels[0]["width"])
+        tag = _expr_tag(labels[0]["depth"], labels[0]["width"], layout, steps)
         path = Path(cache_dir) / f"{tag}.npz" if cache_dir is not None else None
         if path is not None and path.exists():
             z = np.load(path)

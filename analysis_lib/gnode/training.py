@@ -225,6 +225,7 @@ def run_flipflop(run: FlipFlopRun, device: str = "cpu", cache_dir: str | Path | 
     out["result"].best_state = out["state"]
     if done is not None:
         torch.save(out, done)
+        ckpt.unlink(missing_ok=True)  # the finished run supersedes its resume point
     return out
 
 
