@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing as mp
 import os
+import sys
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -27,9 +28,26 @@ def grid_product(**axes: Sequence[Any]) -> list[dict[str, Any]]:
     return [dict(zip(names, combo)) for combo in itertools.product(*(list(axes[n]) for n in names))]
 
 
+def _exit_with_parent() -> None:
+    """Linux: have the kernel send SIGTERM to this worker when its parent dies. Without it, workers
+    of a killed notebook kernel (Ctrl-C on `make reproduce`, a stopped run) keep computing their
+    job as orphans. A no-op elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:  # no libc by that name (e.g. musl): workers then outlive a killed parent
+        pass
+
+
 def _single_thread_worker() -> None:
     from .notebook import limit_threads
 
+    _exit_with_parent()
     limit_threads(1)
 
 

@@ -1,3 +1,6 @@
+import subprocess
+import sys
+import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import numpy as np
@@ -71,3 +74,35 @@ def test_bad_arguments(kw, message):
 def test_bad_grid_axis():
     with pytest.raises(ValueError, match="grid axis 'n'"):
         al.grid_product(n=5)
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie left for an init that does not reap counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return not any(line.startswith("State:") and "Z" in line for line in f)
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux only")
+def test_workers_stop_when_their_parent_dies():
+    """A killed notebook kernel must not leave its sweep workers computing as orphans."""
+    script = ("import os, time\n"
+              "from analysis_lib.sweep import default_executor\n"
+              "ex = default_executor(1)\n"
+              "print(ex.submit(os.getpid).result(), flush=True)\n"
+              "ex.submit(time.sleep, 120)\n"
+              "time.sleep(120)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(parent.stdout.readline())
+        assert _alive(worker)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(worker), "the worker outlived its parent"
+    finally:
+        parent.kill()

@@ -128,6 +128,56 @@ def test_digits_diverged_runs_never_converge_and_grid_is_cached(tmp_path):
     g = experiments.run_digits(p, cache_dir=tmp_path)
     assert np.all(np.isfinite(g.trace_gn[:, 0])) and not np.all(np.isfinite(g.trace_gn[-1, 1]))
     assert np.all(g.T_seed[1] == p.n_steps)
-    assert len(list(tmp_path.glob("digits_grid_*.pkl"))) == 1
+    assert len(list(tmp_path.glob("digits_phase2_*_seed0.pkl"))) == 1
     again = experiments.run_digits(p, cache_dir=tmp_path)
     np.testing.assert_array_equal(again.T_seed, g.T_seed)
+
+
+def test_digits_seeds_are_independent_of_their_batch_and_run_in_parallel(tmp_path):
+    """Seed s gives the same phase-2 runs alone or batched with other seeds (its own label-noise and
+    probe streams), so per-seed jobs run side by side and are cached one by one."""
+    pytest.importorskip("torch")
+    from analysis_lib.momentum import classify, data
+
+    p = experiments.digits_params(quick=True, n_seeds=2, n_steps=20, every=10)
+    Xtr, ytr, Xte, yte = data.load_digits_split(p.n_train, seed=p.seed)
+    Ytr = data.one_hot(ytr, p.widths[-1])
+    params1 = classify.init_mlp_params(p.widths, seed=1)
+    args = (params1, Xtr, Ytr, Xte, yte, p.etas, p.one_minus_betas, p.eps, p.n_steps)
+    kw = dict(every=p.every, n_probe=2, seed=p.seed)
+    tr_both, acc_both = classify.label_noise_runs(*args, seeds=[0, 1], **kw)
+    tr_1, acc_1 = classify.label_noise_runs(*args, seeds=[1], **kw)
+    np.testing.assert_allclose(tr_1[..., 0], tr_both[..., 1], rtol=1e-10)
+    np.testing.assert_array_equal(acc_1[..., 0], acc_both[..., 1])
+    assert not np.allclose(tr_both[1:, ..., 0], tr_both[1:, ..., 1])  # different seeds, different noise
+    g = experiments.run_digits(p, cache_dir=tmp_path)  # two seeds: two worker processes
+    assert g.T_seed.shape == (2, 3, 2) and g.final_acc_seed.shape == (2, 3, 2)
+    assert sorted(f.name[-9:] for f in tmp_path.glob("digits_phase2_*.pkl")) == ["seed0.pkl", "seed1.pkl"]
+    p3 = experiments.digits_params(quick=True, n_seeds=3, n_steps=20, every=10)
+    g3 = experiments.run_digits(p3, cache_dir=tmp_path)  # adds seed 2, reuses seeds 0 and 1
+    np.testing.assert_array_equal(g3.T_seed[..., :2], g.T_seed)
+    assert len(list(tmp_path.glob("digits_phase2_*.pkl"))) == 3
+
+
+def test_digits_exponents_bootstrap_ci():
+    """Slopes 2/3 by construction: per-seed tables whose knee and accuracy peak sit at c·η^{2/3}
+    (on the grid: 1−β steps of 2^{1/3}, η halves, so the optimum moves by two grid points)."""
+    from analysis_lib.momentum import classify
+
+    p = experiments.digits_params(quick=False, etas=(0.2, 0.1, 0.05), every=1, n_steps=100_000,
+                                  one_minus_betas=tuple(0.05 * 2.0 ** (np.arange(-12, 7) / 3)))
+    etas, omb = np.array(p.etas), np.array(p.one_minus_betas)
+    rng = np.random.default_rng(0)
+    knee = 0.05 * (etas / etas[0]) ** (2 / 3)
+    # T_occ flat (T_min) left of the knee and ∝ (1−β)² right of it (the τ2 branch), knee² = T_min/b
+    base = 50.0 * np.maximum(1.0, (omb[None, :] / knee[:, None]) ** 2)
+    T_seed = np.stack([base * np.exp(0.02 * rng.standard_normal(base.shape)) for _ in range(6)], -1)
+    acc = np.stack([-(np.log(omb)[None, :] - np.log(knee)[:, None]) ** 2 + 0.01 * rng.standard_normal(base.shape)
+                    for _ in range(6)], -1)
+    grid = classify.ClassifierGrid(etas, omb, np.arange(3), None, None, T_seed,
+                                   classify.knee_per_eta(omb, T_seed.mean(-1), p.every, p.n_steps),
+                                   omb[np.argmax(acc.mean(-1), axis=1)], acc)
+    fits = experiments.digits_exponents(grid, p, n_boot=100)
+    assert abs(fits["best_acc"].slope - 2 / 3) < 1e-9 and fits["best_acc"].ci_contains(fits["best_acc"].slope)
+    lo, hi = fits["trgn"].ci
+    assert lo <= fits["trgn"].slope <= hi and abs(fits["trgn"].slope - 2 / 3) < 0.05 and hi - lo < 0.1

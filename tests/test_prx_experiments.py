@@ -33,6 +33,9 @@ def test_simulation_jobs_names_unique_and_kinds_valid():
         assert len(keys) == len(set(keys))
         assert {j["kind"] for _, _, j in jobs} <= {"frozen", "fourier", "dmft_mle", "mc", "autocorr", "mle",
                                                    "lyap_full", "memory", "adjoint"}
+        for _, _, j in ex.batch_shared_networks(jobs):  # batches hold only valid single-run jobs
+            if j["kind"] == "mle_batch":
+                assert {r["kind"] for r in j["runs"]} == {"mle"}
     quick = ex.simulation_jobs(ex.Sizes())
     # the 3-seed simulated MLE at (4, 2) and the pinned-seed transition runs are there
     names = {n for _, n, _ in quick}
@@ -163,3 +166,35 @@ def test_each_simulation_job_is_cached_as_it_finishes(tmp_path, monkeypatch):
     with pytest.raises(AssertionError, match="recomputed"):
         ex._cached_job(job, None)  # QUICK: no cache
     assert ex._job_file("rmt", "g3", job) != ex._job_file("rmt", "g3", dict(job, N=61))
+
+
+def test_batch_shared_networks_groups_runs_of_one_network():
+    jobs = ex.simulation_jobs(ex.sizes(_cfg(True)))
+    batched = ex.batch_shared_networks(jobs, max_batch=60)
+    flat = [(f, n) for f, names, _ in batched for n in ((names,) if isinstance(names, str) else names)]
+    assert sorted(flat) == sorted((f, n) for f, n, _ in jobs)  # every run once
+    by_name = {(f, n): j for f, n, j in jobs}
+    for fig, names, job in batched:
+        if isinstance(names, str):
+            assert job is by_name[fig, names] and not (fig in ex.BATCHED_FIGURES and job["kind"] == "mle")
+            continue
+        assert job["kind"] == "mle_batch" and 1 <= len(names) <= 60 and fig in ex.BATCHED_FIGURES
+        members = [by_name[fig, n] for n in names]
+        assert list(job["runs"]) == members
+        # one network and one protocol per batch
+        assert len({(r["N"], r["seed"], r["T"], r["dt"], r["record_every"], r.get("beta_h_after")) for r in members}) == 1
+    sizes = [len(n) for f, n, _ in batched if f == "f10"]
+    assert sizes == [60, 60, 60, 45]  # the 15 × 15 grid in resumable pieces
+    # F9 (3 seeds): per seed one batch without and one with the input step
+    assert sorted(len(n) for f, n, _ in batched if f == "f9") == [3, 3, 3, 6, 6, 6]
+    with pytest.raises(ValueError, match="max_batch"):
+        ex.batch_shared_networks(jobs, max_batch=0)
+
+
+def test_mle_batch_job_matches_single_jobs():
+    runs = tuple(dict(kind="mle", params=dict(g_h=g, alpha_r=a), N=30, seed=2, T=4.0, dt=0.1, record_every=5,
+                      init_scale=s) for g, a, s in ((1.8, 50.0, 0.01), (1.8, 10.0, 1.0)))
+    batch = ex.run_job("mle_batch", runs=runs)
+    for r, b in zip(runs, batch):
+        single = ex.run_job(**dict(r, params=dict(r["params"])))
+        assert b["mle"] == pytest.approx(single["mle"], rel=1e-9) and b["var_h"] == pytest.approx(single["var_h"])

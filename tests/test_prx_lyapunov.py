@@ -88,3 +88,35 @@ def test_adjoint_growth_matches_forward_mle():
     p = prx.PRXParams(g_h=5.0, alpha_r=2.0, alpha_z=0.0)
     res = ly.adjoint_growth(p, prx.make_couplings(300, 0), T=60.0, dt=0.05)
     assert abs(res["slope"] - res["mle_forward"]) < 0.2 * abs(res["mle_forward"])
+
+
+@pytest.mark.parametrize("beta_h_after", [None, 0.2])
+def test_mle_runs_on_shared_network_equal_one_by_one(beta_h_after):
+    """The batched runs (one network, several gains; notebook 02's F9/F10) give each run's
+    `mle_run` result: same protocol, initial states and tangent; only summation order differs."""
+    ps = [prx.PRXParams(g_h=1.8, alpha_r=50.0), prx.PRXParams(g_h=3.0, alpha_r=2.0, alpha_z=5.0, beta_z=1.0),
+          prx.PRXParams(g_h=1.5, alpha_r=10.0, beta_r=0.5)]
+    scales, units = [0.01, 1.0, 0.5], [3, 0, 2]
+    kw = dict(T=10.0, dt=0.1, transient=5.0, record_every=5, beta_h_after=beta_h_after)
+    batch = ly.mle_runs(ps, 40, 3, init_scales=scales, n_trace_units=units, **kw)
+    for p, s, u, b in zip(ps, scales, units, batch):
+        a = ly.mle_run(p, 40, 3, init_scale=s, n_trace_units=u, **kw)
+        assert a.keys() == b.keys()
+        for key in a:
+            pairs = a[key].items() if key == "traces" else [(key, a[key])]
+            for k2, va in pairs:
+                vb = b[key][k2] if key == "traces" else b[key]
+                np.testing.assert_allclose(vb, va, rtol=1e-9, atol=1e-12, err_msg=f"{key}/{k2}")
+    assert batch[0]["mle"] != batch[1]["mle"]  # the columns really carry different networks' dynamics
+
+
+def test_mle_runs_algebraic_r_and_bad_input():
+    ps = [prx.PRXParams(g_h=4.0, alpha_r=2.0, tau_r=0.0), prx.PRXParams(g_h=3.0, alpha_r=2.0, tau_r=0.0)]
+    batch = ly.mle_runs(ps, 30, 1, T=5.0, dt=0.1, transient=2.0, record_every=5)
+    for p, b in zip(ps, batch):
+        assert b["mle"] == pytest.approx(ly.mle_run(p, 30, 1, T=5.0, dt=0.1, transient=2.0, record_every=5)["mle"],
+                                         rel=1e-9)
+    with pytest.raises(ValueError, match="tau_z and tau_r"):
+        ly.mle_runs([ps[0], prx.PRXParams(tau_r=1.0)], 30, 1, T=1.0)
+    with pytest.raises(ValueError, match="params must hold"):
+        prx.SharedCouplingStepper([], prx.make_couplings(5, 0))

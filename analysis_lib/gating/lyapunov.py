@@ -147,17 +147,76 @@ def mle_run(p: prx.PRXParams, N: int, seed: int, T: float = 300.0, dt: float = 0
             x0 = prx.rk4_step(x0, dt, p, J)
     res = lyapunov_qr(p_run, J, k=k, T=T, dt=dt, transient=transient, x0=x0, seed=seed,
                       record_every=record_every)
-    h = res.h
-    sz = prx.sig(res.z, p.alpha_z, p.beta_z) if res.z.size else np.zeros(0)
-    out = dict(mle=res.mle, exponents=res.exponents, var_h=float(np.var(h)) if h.size else float("nan"),
-                pr=participation_ratio(h) if h.shape[0] > 2 else float("nan"), rms_speed=res.rms_speed,
-                frozen_fraction=float(np.mean(sz < 1e-3)) if sz.size else float("nan"),
-                mean_sq_h=float(np.mean(h ** 2)) if h.size else float("nan"))
+    return _run_summary(res.exponents, res.h, res.z, res.r, res.t, res.rms_speed, p, p_run, n_trace_units)
+
+
+def _run_summary(exponents, h, z, r, t, rms_speed, p, p_run, n_trace_units: int = 0) -> dict:
+    """The `mle_run` dict from one run's exponents and recorded (n_rec, N) h, z, r."""
+    N = h.shape[1] if h.ndim == 2 else 0
+    sz = prx.sig(z, p.alpha_z, p.beta_z) if z.size else np.zeros(0)
+    out = dict(mle=float(exponents[0]), exponents=exponents, var_h=float(np.var(h)) if h.size else float("nan"),
+               pr=participation_ratio(h) if h.shape[0] > 2 else float("nan"), rms_speed=rms_speed,
+               frozen_fraction=float(np.mean(sz < 1e-3)) if sz.size else float("nan"),
+               mean_sq_h=float(np.mean(h ** 2)) if h.size else float("nan"))
     if n_trace_units > 0 and h.size:
         u = slice(0, min(int(n_trace_units), N))
-        out["traces"] = dict(t=res.t, h=h[:, u], sigma_z=sz[:, u],
-                             sigma_r=prx.sig(res.r[:, u], p_run.alpha_r, p_run.beta_r))
+        out["traces"] = dict(t=t, h=h[:, u], sigma_z=sz[:, u], sigma_r=prx.sig(r[:, u], p_run.alpha_r, p_run.beta_r))
     return out
+
+
+def mle_runs(params, N: int, seed: int, T: float = 300.0, dt: float = 0.05, transient: float = 100.0,
+             init_scales=1.0, record_every: int | None = 10, beta_h_after: float | None = None,
+             n_trace_units=0) -> list[dict]:
+    """`mle_run` for several parameter sets on the same network (couplings from `seed`), integrated
+    side by side as the columns of one `prx.SharedCouplingStepper` (top exponent only, k = 1).
+
+    Same protocol, initial states and initial tangent as `mle_run` for each entry, so each result
+    equals `mle_run(params[i], N, seed, ...)` up to floating-point rounding (the batched matmuls sum
+    in another order; over long chaotic runs the trajectories then separate, the statistics do not).
+    `init_scales` and `n_trace_units` are one value or one per run; `beta_h_after` is common.
+    """
+    params = [prx.check_prx_params(p) for p in params]
+    m = len(params)
+    scales = np.broadcast_to(np.asarray(init_scales, dtype=float), (m,))
+    n_units = np.broadcast_to(np.asarray(n_trace_units, dtype=int), (m,))
+    T, dt, n_steps, rec = prx._check_time(T, dt, record_every)
+    transient = check_float("transient", transient, 0.0)
+    J = prx.make_couplings(N, seed)
+    st = prx.SharedCouplingStepper(params, J)
+    N = J.N
+    X = np.stack([prx.initial_state(p, N, seed + 1, s) for p, s in zip(params, scales)], axis=1)
+    n_transient = int(round(transient / dt))
+    if beta_h_after is not None:
+        for _ in range(n_transient):  # first transient without the input, then the step
+            X = st.rk4_step(X, dt)
+        st.set_beta_h(beta_h_after)
+    for _ in range(n_transient):
+        X = st.rk4_step(X, dt)
+    # lyapunov_qr's initial tangent (its seed), the same for every run
+    q0, _ = np.linalg.qr(np.random.default_rng(check_seed(seed) + 7919).standard_normal((st.dim, 1)))
+    Q = np.repeat(q0, m, axis=1)
+    log_sum = np.zeros(m)
+    hs, zs, rs, ts, speeds = [], [], [], [], []
+    for n in range(1, n_steps + 1):
+        X, Q = st.step(X, Q, dt)
+        if n % 10 == 0 or n == n_steps:  # lyapunov_qr's default qr_every
+            norms = np.linalg.norm(Q, axis=0)
+            log_sum += np.log(norms)
+            Q = Q / norms
+        if rec is not None and n % rec == 0:
+            L = st.local(X)
+            hs.append(L["h"].copy()), zs.append(L["z"].copy()), rs.append(L["r"].copy()), ts.append(n * dt)
+            speeds.append(np.mean((L["sz"] * (L["eta"] - L["h"])) ** 2, axis=0))
+    bad = [i for i in range(m) if not np.all(np.isfinite(X[:, i]))]
+    if bad:
+        raise FloatingPointError(f"integration diverged (non-finite state) for runs {bad}; reduce dt")
+    exps = log_sum / (n_steps * dt)
+    H, Z, R = (np.array(a).reshape(-1, N, m) for a in (hs, zs, rs))
+    t, S = np.array(ts), np.array(speeds).reshape(-1, m)
+    return [_run_summary(exps[i:i + 1], H[:, :, i], Z[:, :, i], R[:, :, i], t,
+                         float(np.sqrt(np.mean(S[:, i]))) if S.size else float("nan"), p,
+                         p if beta_h_after is None else p.replace(beta_h=float(beta_h_after)), int(n_units[i]))
+            for i, p in enumerate(params)]
 
 
 def participation_ratio(h: np.ndarray) -> float:

@@ -372,6 +372,99 @@ class TangentStepper:
         return x + dt / 6.0 * (f1 + 2 * f2 + 2 * f3 + f4), Q
 
 
+class SharedCouplingStepper:
+    """RK4 for m networks that share the couplings J but not their gains and biases (one column
+    each: g_h, α_z, α_r, β_h, β_z, β_r per column; τ_z, τ_r common), each with one tangent vector.
+
+    Same equations as `TangentStepper` (state and tangent as stacked columns, the Jacobian never
+    formed), but one [J^z; J^r] matmul on (N × 2m) and one J^h matmul per stage serve all m runs:
+    at N ≥ 500 a single run is memory-bound (it reads 3N² floats per stage for two columns), so
+    a parameter grid on one network costs little more than one run. X, Q: (dim, m).
+    """
+
+    def __init__(self, params, J: Couplings, I=None):
+        params = [check_prx_params(p) for p in params]
+        if not params:
+            raise ValueError("params must hold at least one PRXParams; got an empty list")
+        taus = {(p.tau_z, p.tau_r) for p in params}
+        if len(taus) != 1:
+            raise ValueError(f"params must share tau_z and tau_r; got {sorted(taus)}")
+        self.J, self.I, self.params = _check_J(J), _check_input(I, J.N), params
+        self.tau_z, self.tau_r = params[0].tau_z, params[0].tau_r
+        self.algebraic_r = params[0].algebraic_r
+        self.dim, self.m = state_dim(params[0], J.N), len(params)
+        col = {k: np.array([getattr(p, k) for p in params])[None, :]
+               for k in ("g_h", "alpha_z", "alpha_r", "beta_h", "beta_z", "beta_r")}
+        self.g_h, self.alpha_z, self.alpha_r = col["g_h"], col["alpha_z"], col["alpha_r"]
+        self.beta_h, self.beta_z, self.beta_r = col["beta_h"], col["beta_z"], col["beta_r"]
+
+    def set_beta_h(self, beta_h: float) -> None:
+        """Switch every run's β_h (the input step of spec §4.9)."""
+        self.beta_h = np.full((1, self.m), check_float("beta_h", beta_h))
+
+    def local(self, X: np.ndarray) -> dict:
+        """h, z, r, σ_z and η of every run (columns), as `_local` does for one state."""
+        N = self.J.N
+        h, z = X[:N], X[N:2 * N]
+        ph = np.tanh(self.g_h * h + self.beta_h)
+        drive = self.J.Jzr @ ph
+        r = drive[N:] if self.algebraic_r else X[2 * N:]
+        sr = expit(self.alpha_r * r - self.beta_r)
+        eta = self.J.Jh @ (sr * ph)
+        if self.I is not None:
+            eta = eta + self.I[:, None]
+        return dict(h=h, z=z, r=r, drive=drive, eta=eta, sz=expit(self.alpha_z * z - self.beta_z))
+
+    def rhs(self, X: np.ndarray) -> np.ndarray:
+        L, N = self.local(X), self.J.N
+        F = np.empty_like(X)
+        F[:N] = L["sz"] * (L["eta"] - L["h"])
+        F[N:2 * N] = (L["drive"][:N] - L["z"]) / self.tau_z
+        if not self.algebraic_r:
+            F[2 * N:] = (L["drive"][N:] - L["r"]) / self.tau_r
+        return F
+
+    def rk4_step(self, X: np.ndarray, dt: float) -> np.ndarray:
+        """State only (transients)."""
+        k1 = self.rhs(X)
+        k2 = self.rhs(X + 0.5 * dt * k1)
+        k3 = self.rhs(X + 0.5 * dt * k2)
+        k4 = self.rhs(X + dt * k3)
+        return X + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+
+    def _stage(self, X: np.ndarray, Q: np.ndarray):
+        J, N, m = self.J, self.J.N, self.m
+        h, z, Qh, Qz = X[:N], X[N:2 * N], Q[:N], Q[N:2 * N]
+        ph = np.tanh(self.g_h * h + self.beta_h)
+        dph = self.g_h * (1.0 - ph * ph)
+        gate = J.Jzr @ np.hstack([ph, dph * Qh])  # (2N, 2m): drives | their tangents
+        if self.algebraic_r:
+            r, Qr = gate[N:, :m], gate[N:, m:]
+        else:
+            r, Qr = X[2 * N:], Q[2 * N:]
+        sz = expit(self.alpha_z * z - self.beta_z)
+        sr = expit(self.alpha_r * r - self.beta_r)
+        Hh = J.Jh @ np.hstack([sr * ph, sr * dph * Qh + ph * self.alpha_r * sr * (1 - sr) * Qr])
+        eta = Hh[:, :m] if self.I is None else Hh[:, :m] + self.I[:, None]
+        F, dQ = np.empty_like(X), np.empty_like(Q)
+        F[:N] = sz * (eta - h)
+        dQ[:N] = sz * (Hh[:, m:] - Qh) + self.alpha_z * sz * (1 - sz) * (eta - h) * Qz
+        F[N:2 * N] = (gate[:N, :m] - z) / self.tau_z
+        dQ[N:2 * N] = (gate[:N, m:] - Qz) / self.tau_z
+        if not self.algebraic_r:
+            F[2 * N:] = (gate[N:, :m] - r) / self.tau_r
+            dQ[2 * N:] = (gate[N:, m:] - Qr) / self.tau_r
+        return F, dQ
+
+    def step(self, X: np.ndarray, Q: np.ndarray, dt: float):
+        """One RK4 step of every run's (state, tangent); returns new (X, Q)."""
+        f1, q1 = self._stage(X, Q)
+        f2, q2 = self._stage(X + 0.5 * dt * f1, Q + 0.5 * dt * q1)
+        f3, q3 = self._stage(X + 0.5 * dt * f2, Q + 0.5 * dt * q2)
+        f4, q4 = self._stage(X + dt * f3, Q + dt * q3)
+        return (X + dt / 6.0 * (f1 + 2 * f2 + 2 * f3 + f4), Q + dt / 6.0 * (q1 + 2 * q2 + 2 * q3 + q4))
+
+
 def rk4_tangent_step(x: np.ndarray, Q: np.ndarray, dt: float, p: PRXParams, J: Couplings, I=None,
                      dense: bool = False):
     """One RK4 step of the joint system (ẋ = f(x), Q̇ = D(x) Q), the Jacobian applied stage by

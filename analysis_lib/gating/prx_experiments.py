@@ -95,6 +95,15 @@ def _lyap_full_job(alpha_z, N, T, seed):
     return res.exponents
 
 
+def _mle_batch_job(runs):
+    """Several `mle` jobs on one network (same N, seed, T, dt, recording, input protocol) as the
+    columns of one `ly.mle_runs`; returns their results in order."""
+    r0 = runs[0]
+    return ly.mle_runs([P(**r["params"]) for r in runs], r0["N"], r0["seed"], T=r0["T"], dt=r0["dt"],
+                       init_scales=[r.get("init_scale", 1.0) for r in runs], record_every=r0["record_every"],
+                       beta_h_after=r0.get("beta_h_after"), n_trace_units=[r.get("n_trace_units", 0) for r in runs])
+
+
 def run_job(kind: str, **kw):
     """One independent computation (a point of the notebook's single `al.sweep`)."""
     if kind == "frozen":
@@ -112,6 +121,8 @@ def run_job(kind: str, **kw):
     if kind == "mle":
         p = P(**kw.pop("params"))
         return ly.mle_run(p, **kw)
+    if kind == "mle_batch":
+        return _mle_batch_job(**kw)
     if kind == "lyap_full":
         return _lyap_full_job(**kw)
     if kind == "memory":
@@ -120,8 +131,8 @@ def run_job(kind: str, **kw):
     if kind == "adjoint":
         p = P(**kw.pop("params"))
         return ly.adjoint_growth(p, prx.make_couplings(kw["N"], kw["seed"]), T=kw["T"], dt=0.05, seed=kw["seed"])
-    raise ValueError(f"kind must be one of frozen, fourier, dmft_mle, mc, autocorr, mle, lyap_full, memory, "
-                     f"adjoint; got {kind!r}")
+    raise ValueError(f"kind must be one of frozen, fourier, dmft_mle, mc, autocorr, mle, mle_batch, lyap_full, "
+                     f"memory, adjoint; got {kind!r}")
 
 
 # the frozen-state test cases of spec §6 (name → g_h, α_r, α_z, Δ_h). g1p5_ar10_az10 has no static
@@ -200,10 +211,41 @@ def simulation_jobs(sz: Sizes, seed: int = 0) -> list[tuple[str, str, dict]]:
     return J
 
 
-def _job_file(fig: str, name: str, job: dict) -> str:
+BATCHED_FIGURES = ("f9", "f10")  # their MLE runs share networks: batched (`batch_shared_networks`)
+MAX_BATCH = 60                     # runs per batch: 4 batches for the FULL 15 × 15 grid (2 workers, resumable)
+
+
+def batch_shared_networks(jobs, figures=BATCHED_FIGURES, max_batch: int = MAX_BATCH):
+    """Merge the `mle` jobs of `figures` that run on the same network with the same protocol
+    (N, seed, T, dt, record_every, β_h step) into `mle_batch` jobs of at most `max_batch` runs.
+
+    A single run at N ≥ 500 is memory-bound (it streams the 3N² couplings at every RK4 stage for two
+    columns), so a batch of runs on one network costs a fraction of the runs one by one (benchmark
+    `bench_gating_theory.py`). Returns (figure, names, job) with names a tuple (one name per run)
+    for batches and a str otherwise, in the order of the first member of each batch.
+    """
+    max_batch = check_positive_int("max_batch", max_batch)
+    groups: dict = {}
+    out: list = []
+    for fig, name, job in jobs:
+        if fig not in figures or job["kind"] != "mle" or job.get("k", 1) != 1:
+            out.append((fig, name, job))
+            continue
+        key = (fig, job["N"], job["seed"], job["T"], job["dt"], job["record_every"], job.get("beta_h_after"))
+        if key not in groups or len(groups[key][1]) == max_batch:
+            groups[key] = (len(out), [], [])
+            out.append(None)
+        slot, names, runs = groups[key]
+        names.append(name), runs.append(job)
+        out[slot] = (fig, tuple(names), dict(kind="mle_batch", runs=tuple(runs)))
+    return out
+
+
+def _job_file(fig: str, name, job: dict) -> str:
     import hashlib
 
-    return f"{fig}_{name}_{hashlib.sha1(repr(sorted(job.items())).encode()).hexdigest()[:10]}.pkl"
+    label = name if isinstance(name, str) else f"batch{len(name)}_{name[0]}"
+    return f"{fig}_{label}_{hashlib.sha1(repr(sorted(job.items())).encode()).hexdigest()[:10]}.pkl"
 
 
 def _cached_job(job: dict, path=None):
@@ -233,15 +275,18 @@ def run_simulations(cfg, sz: Sizes | None = None, progress: bool = False, max_wo
     from ..sweep import sweep
 
     sz = sizes(cfg) if sz is None else sz
-    jobs = simulation_jobs(sz, cfg.seed)
+    jobs = batch_shared_networks(simulation_jobs(sz, cfg.seed))
     job_dir = cfg.cache_dir / "jobs" if cfg.full else None
 
     def compute():
         points = [dict(job=j, path=None if job_dir is None else job_dir / _job_file(f, n, j)) for f, n, j in jobs]
         res = sweep(_cached_job, points, progress=progress, max_workers=max_workers, desc="notebook 02 simulations")
         out: dict = {}
-        for (fig, name, _), r in zip(jobs, res):
-            out.setdefault(fig, {})[name] = r
+        for (fig, names, _), r in zip(jobs, res):
+            if isinstance(names, str):
+                out.setdefault(fig, {})[names] = r
+            else:
+                out.setdefault(fig, {}).update(zip(names, r))
         return out
 
     return cached_call(cfg.cache_dir / "simulations.pkl", compute, enabled=cfg.full)

@@ -111,19 +111,45 @@ class ClassifierGrid:
     T_seed: np.ndarray  # (n_eta, n_beta, n_seed) occupation time of Tr GN above thr
     knee_omb: np.ndarray  # per η: knee (or argmin when the knee is undefined) of T_occ
     best_acc_omb: np.ndarray  # per η: 1−β maximising the final test accuracy
+    final_acc_seed: np.ndarray | None = None  # (n_eta, n_beta, n_seed) final test accuracy per seed
 
 
-def run_label_noise_grid(params1, X, Y, X_test, y_test, etas, one_minus_betas, eps: float, n_steps: int,
-                         n_seeds: int = 4, every: int = 100, n_probe: int = 4, thr_frac: float = 0.5,
-                         seed: int = 0, device="cpu", progress: bool = False) -> ClassifierGrid:
-    """Phase 2 for all (η, 1−β, seed) at once from the phase-1 params; Tr GN (Hutchinson) and test
-    accuracy every `every` steps; T_occ = steps with Tr GN ≥ thr_frac × its phase-1 value."""
+def knee_per_eta(one_minus_betas, T_occ, every: int, n_steps: int) -> np.ndarray:
+    """Per η row of the seed-mean occupation table T_occ (n_eta, n_beta): the knee of T_occ vs 1−β
+    (`metrics.knee`, horizon n_steps), or its parabolic log-log argmin where the knee is undefined.
+    `every` is added to T_occ: a run never above the threshold still took one observation."""
+    omb = np.asarray(one_minus_betas, float)
+    o = np.argsort(omb)
+    knees = np.full(len(T_occ), np.nan)
+    for i, row in enumerate(np.asarray(T_occ, float)):
+        T_row = row[o] + every
+        xk, _, _ = metrics.knee(omb[o], T_row, horizon=n_steps)
+        if not np.isfinite(xk):
+            xk, _, _ = metrics.parabolic_argmin_loglog(omb[o], T_row)
+        knees[i] = xk
+    return knees
+
+
+def label_noise_runs(params1, X, Y, X_test, y_test, etas, one_minus_betas, eps: float, n_steps: int,
+                     seeds=(0,), every: int = 100, n_probe: int = 4, seed: int = 0, device="cpu",
+                     progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Phase 2 for all (η, 1−β, s) with s in `seeds`, as one batched torch computation from the
+    phase-1 params: heavy-ball steps (M1: π ← βπ − ∇L, w ← w + ηπ) on targets Y + ε·noise, and
+    every `every` steps the Hutchinson Tr GN (Rademacher probes) and the test accuracy.
+
+    Seed s owns its random streams (label noise and probes), so its runs are the same whichever
+    other seeds share the batch: seeds can run in separate processes and be cached one by one.
+    Returns (trace_gn, test_acc), each (n_steps // every + 1, n_eta, n_beta, len(seeds)).
+    """
     torch = _torch()
     etas, omb = np.asarray(etas, float), np.asarray(one_minus_betas, float)
     positive("etas", etas)
     in_range("one_minus_betas", omb, 0.0, 1.0, lo_open=True)
     positive_int("n_steps", n_steps)
-    grid = np.stack(np.meshgrid(np.arange(len(etas)), np.arange(len(omb)), np.arange(n_seeds), indexing="ij"),
+    seeds = [int(s) for s in seeds]
+    if not seeds or min(seeds) < 0:
+        raise ValueError(f"seeds must be a non-empty list of non-negative integers; got {seeds!r}")
+    grid = np.stack(np.meshgrid(np.arange(len(etas)), np.arange(len(omb)), np.arange(len(seeds)), indexing="ij"),
                     -1).reshape(-1, 3)
     B = len(grid)
     X = torch.as_tensor(X, dtype=torch.float64, device=device)
@@ -134,8 +160,10 @@ def run_label_noise_grid(params1, X, Y, X_test, y_test, etas, one_minus_betas, e
     bufs = [torch.zeros_like(p) for p in params]
     eta_t = torch.as_tensor(etas[grid[:, 0]], dtype=torch.float64, device=device)
     beta_t = torch.as_tensor(1 - omb[grid[:, 1]], dtype=torch.float64, device=device)
-    gens = [torch.Generator(device="cpu").manual_seed(int(seed) * 1_000_003 + s) for s in range(n_seeds)]
-    probe_gen = torch.Generator(device="cpu").manual_seed(int(seed) + 17)
+    noise_gens = [torch.Generator(device="cpu").manual_seed(int(seed) * 1_000_003 + s) for s in seeds]
+    probe_gens = [torch.Generator(device="cpu").manual_seed(int(seed) * 1_000_003 + 500_009 + s) for s in seeds]
+    rows = [torch.as_tensor(np.nonzero(grid[:, 2] == j)[0]) for j in range(len(seeds))]  # configs of each seed
+    seed_of_config = torch.as_tensor(grid[:, 2])
     N = X.shape[0]
 
     def shaped(v, p):
@@ -145,8 +173,10 @@ def run_label_noise_grid(params1, X, Y, X_test, y_test, etas, one_minus_betas, e
         out = batched_mlp_forward(params, X)
         tot = torch.zeros(B, dtype=torch.float64, device=device)
         for _ in range(n_probe):
-            v = (torch.randint(0, 2, out.shape, generator=probe_gen) * 2 - 1).to(out)
-            gs = torch.autograd.grad((v * out).sum(), params, retain_graph=True)
+            v = torch.empty(out.shape, dtype=torch.float64)
+            for idx, g in zip(rows, probe_gens):
+                v[idx] = (torch.randint(0, 2, (len(idx), *out.shape[1:]), generator=g) * 2 - 1).double()
+            gs = torch.autograd.grad((v.to(out) * out).sum(), params, retain_graph=True)
             tot += sum((g ** 2).flatten(1).sum(1) for g in gs)
         return (tot / n_probe / N).detach().cpu().numpy()
 
@@ -160,8 +190,8 @@ def run_label_noise_grid(params1, X, Y, X_test, y_test, etas, one_minus_betas, e
     from tqdm.auto import tqdm
 
     for k in tqdm(range(1, n_steps + 1), disable=not progress, leave=False, desc="phase 2"):
-        noise = torch.stack([torch.randn(Y.shape, generator=g, dtype=torch.float64) for g in gens]).to(device)
-        Yn = Y.unsqueeze(0) + eps * noise[torch.as_tensor(grid[:, 2])]
+        noise = torch.stack([torch.randn(Y.shape, generator=g, dtype=torch.float64) for g in noise_gens]).to(device)
+        Yn = Y.unsqueeze(0) + eps * noise[seed_of_config]
         out = batched_mlp_forward(params, X)
         loss = 0.5 * ((out - Yn) ** 2).sum(-1).mean(-1).sum()  # configs are independent: Σ_b L_b
         grads = torch.autograd.grad(loss, params)
@@ -171,21 +201,35 @@ def run_label_noise_grid(params1, X, Y, X_test, y_test, etas, one_minus_betas, e
                 p.add_(shaped(eta_t, p) * b)
         if k % every == 0:
             tr[k // every], acc[k // every] = trace_gn(), accuracy()
-    shape = (len(etas), len(omb), n_seeds)
-    trs, accs = tr.reshape(n_obs + 1, *shape), acc.reshape(n_obs + 1, *shape)
+    shape = (n_obs + 1, len(etas), len(omb), len(seeds))
+    return tr.reshape(shape), acc.reshape(shape)
+
+
+def summarize_label_noise(etas, one_minus_betas, trace_gn, test_acc, every: int, n_steps: int,
+                          thr_frac: float = 0.5) -> ClassifierGrid:
+    """ClassifierGrid from per-seed phase-2 observations (n_obs + 1, n_eta, n_beta, n_seed):
+    T_occ = every × (observations with Tr GN ≥ thr_frac × its phase-1 value), its knee per η
+    (`knee_per_eta`, on the seed mean) and the 1−β of the best seed-mean final test accuracy."""
+    etas, omb = np.asarray(etas, float), np.asarray(one_minus_betas, float)
     # A diverged run (non-finite Tr GN) never converged: count it as above the threshold.
-    above = ~(trs[1:] < thr_frac * trs[0])
+    above = ~(trace_gn[1:] < thr_frac * trace_gn[0])
     T_seed = every * above.sum(0)
-    knees = np.full(len(etas), np.nan)
-    o = np.argsort(omb)
-    for i in range(len(etas)):
-        T_row = T_seed[i].mean(-1)[o] + every  # + every: a never-above run still took one observation
-        xk, _, _ = metrics.knee(omb[o], T_row, horizon=n_steps)
-        if not np.isfinite(xk):
-            xk, _, _ = metrics.parabolic_argmin_loglog(omb[o], T_row)
-        knees[i] = xk
-    best = omb[np.argmax(accs[-1].mean(-1), axis=1)]
-    return ClassifierGrid(etas, omb, np.arange(n_obs + 1) * every, trs.mean(-1), accs.mean(-1), T_seed, knees, best)
+    knees = knee_per_eta(omb, T_seed.mean(-1), every, n_steps)
+    best = omb[np.argmax(test_acc[-1].mean(-1), axis=1)]
+    steps = np.arange(trace_gn.shape[0]) * every
+    return ClassifierGrid(etas, omb, steps, trace_gn.mean(-1), test_acc.mean(-1), T_seed, knees, best, test_acc[-1])
+
+
+def run_label_noise_grid(params1, X, Y, X_test, y_test, etas, one_minus_betas, eps: float, n_steps: int,
+                         n_seeds: int = 4, every: int = 100, n_probe: int = 4, thr_frac: float = 0.5,
+                         seed: int = 0, device="cpu", progress: bool = False) -> ClassifierGrid:
+    """Phase 2 for all (η, 1−β, seed) at once (`label_noise_runs` with seeds 0..n_seeds−1), summarised
+    by `summarize_label_noise`."""
+    positive_int("n_seeds", n_seeds)
+    tr, acc = label_noise_runs(params1, X, Y, X_test, y_test, etas, one_minus_betas, eps, n_steps,
+                               seeds=range(n_seeds), every=every, n_probe=n_probe, seed=seed, device=device,
+                               progress=progress)
+    return summarize_label_noise(etas, one_minus_betas, tr, acc, every, n_steps, thr_frac)
 
 
 def run_cifar_config(model, X, y, X_test, y_test, eta: float, beta: float, eps: float, n_steps: int,
