@@ -6,6 +6,9 @@
    trajectory; the exponents must agree to 1e-6 and the blockwise path must be >= 3x faster.
 2. Seconds per DMFT solve: Fourier solver (alpha_z = 0) and Monte-Carlo solver at the QUICK
    point (g_h, alpha_r) = (3, 2), tau_r = 1 (Fourier must converge in <= 30 s; MC: reported).
+3. MLE runs that share one network (notebook 02's F9/F10 batches): 6 parameter sets at N = 1000 as
+   columns of one `prx.SharedCouplingStepper` (`lyapunov.mle_runs`) vs six `mle_run` calls; same
+   MLEs to 1e-8 (short window), reported as a speed ratio (INFO: it set the FULL run's plan).
 
 Usage: .venv/bin/python benchmarks/bench_prx.py [--quick]
 Timings are wall-clock on one BLAS thread (shared 2-core machine: expect ~2x contention noise).
@@ -58,6 +61,22 @@ def bench_dmft() -> bool:
     return ok
 
 
+def bench_shared_network(T: float) -> bool:
+    ps = [prx.PRXParams(g_h=1.8, alpha_r=a) for a in (5.0, 10.0, 20.0, 30.0, 50.0, 80.0)]
+    kw = dict(T=T, dt=0.05, transient=0.0, record_every=10)
+    t0 = time.perf_counter()
+    single = [lyapunov.mle_run(p, 1000, 0, **kw)["mle"] for p in ps]
+    t_single = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    batch = [r["mle"] for r in lyapunov.mle_runs(ps, 1000, 0, **kw)]
+    t_batch = time.perf_counter() - t0
+    err = float(np.max(np.abs(np.subtract(single, batch))))
+    ok = err <= 1e-8
+    print(f"mle_runs_shared_network_N1000_x6: ratio {t_single / t_batch:.1f}x (one by one {t_single:.2f} s, batched "
+          f"{t_batch:.2f} s, T = {T}, max |diff| = {err:.1e} <= 1e-8) {'INFO' if ok else 'FAIL'}")
+    return ok
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="shorter Lyapunov window, fewer repeats")
@@ -66,6 +85,7 @@ def main(argv=None) -> int:
     # best of several repeats: the shared machine adds contention noise to single timings
     ok = bench_lyapunov(T=5.0 if args.quick else 10.0, repeats=2 if args.quick else 3)
     ok &= bench_dmft()
+    ok &= bench_shared_network(T=5.0 if args.quick else 10.0)
     return 0 if ok else 1
 
 

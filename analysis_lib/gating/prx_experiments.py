@@ -221,7 +221,7 @@ def batch_shared_networks(jobs, figures=BATCHED_FIGURES, max_batch: int = MAX_BA
 
     A single run at N ≥ 500 is memory-bound (it streams the 3N² couplings at every RK4 stage for two
     columns), so a batch of runs on one network costs a fraction of the runs one by one (benchmark
-    `bench_gating_theory.py`). Returns (figure, names, job) with names a tuple (one name per run)
+    `benchmarks/bench_prx.py`). Returns (figure, names, job) with names a tuple (one name per run)
     for batches and a str otherwise, in the order of the first member of each batch.
     """
     max_batch = check_positive_int("max_batch", max_batch)
