@@ -448,11 +448,14 @@ def _machine() -> str:
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, device {device}"
 
 
-def write_reports(results: Sequence[NotebookResult], out_dir: Path, mode: str, seed: int) -> dict[str, Path]:
-    """claims.json, claims.md and timings.csv in `out_dir`; in FULL also REPRODUCTION.md."""
+def write_reports(results: Sequence[NotebookResult], out_dir: Path, mode: str, seed: int,
+                  git_commit: str | None = None) -> dict[str, Path]:
+    """claims.json, claims.md and timings.csv in `out_dir`; in FULL also REPRODUCTION.md.
+    `git_commit`: the code's version, taken before the run (the run itself rewrites tracked figures,
+    which would mark the tree "+dirty" if read now); default: read now."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = {"mode": mode, "seed": seed, "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-             "git_commit": _git_commit(), "machine": _machine()}
+             "git_commit": git_commit or _git_commit(), "machine": _machine()}
     payload = dict(stamp, notebooks={r.notebook: _record(r) for r in results})
     paths = {"claims.json": out_dir / "claims.json", "claims.md": out_dir / "claims.md",
              "timings.csv": out_dir / "timings.csv"}
@@ -538,10 +541,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunnerError as exc:
         parser.error(str(exc))  # exits with status 2 and the usage line
     out_dir = args.out or repo_root() / "reports" / args.mode
+    commit = _git_commit()  # before the notebooks rewrite tracked figures
     results = run_all(names, args.mode, seed=args.seed, jobs=args.jobs, out_dir=out_dir,
                       notebook_dir_=args.notebook_dir, cell_timeout=args.cell_timeout,
                       notebook_timeout=args.timeout)
-    paths = write_reports(results, out_dir, args.mode, args.seed)
+    paths = write_reports(results, out_dir, args.mode, args.seed, git_commit=commit)
     print(scorecard_text(results))
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0 if all(r.ok for r in results) else 1

@@ -121,8 +121,10 @@ def test_full_mode_writes_reproduction_md(tmp_path, monkeypatch):
                                    claims=[{"key": "fixture.ok.value", "measured": 1.0, "expected": 1.0, "rel": None,
                                             "abs": 0.1, "within": None, "source": "paper", "note": "",
                                             "status": "pass"}])
-    paths = reproduce.write_reports([res], tmp_path / "reports" / "full", "full", 0)
+    paths = reproduce.write_reports([res], tmp_path / "reports" / "full", "full", 0, git_commit="abc1234")
     assert (tmp_path / "figures" / "fx_ok" / "claims.json").exists()
+    # the commit taken before the run is the one recorded (not "+dirty" from the figures it wrote)
+    assert json.loads((tmp_path / "figures" / "fx_ok" / "claims.json").read_text())["git_commit"] == "abc1234"
     text = paths["REPRODUCTION.md"].read_text()
     assert paths["REPRODUCTION.md"] == tmp_path / "REPRODUCTION.md"
     assert "| fx_ok |" in text and "`fixture.ok.value`" in text
