@@ -95,3 +95,26 @@ def test_mc_dmft_smoke_reproducible():
     b = dmft.dmft_mc(p, M=20, n_steps=256, n_iter=3, transient=5.0, n_avg=2, seed=1)
     assert np.array_equal(a.C_h, b.C_h) and a.C_h.shape == a.tau.shape
     assert a.C_h[0] > 0 and np.all(np.abs(a.C_h) <= a.C_h[0] * 1.2)
+
+
+def test_mle_dmft_converges_its_quadrature_for_sharp_gains():
+    """At g_h = 6 the potential's ⟨φ'φ'⟩ is a pair average of a peak of width ~1/6: 32 Gauss-Hermite
+    nodes are far off, and `mle_dmft` must raise the node count until λ_max is converged."""
+    p = prx.PRXParams(g_h=6.0, alpha_r=5.0, alpha_z=0.0, tau_r=0.0)
+    tau = np.arange(100) * 0.05
+    C_h = 0.215 * np.exp(-tau ** 2 / 2)  # a smooth stand-in for the converged DMFT correlation
+    f_phi, _, f_sr, _ = dmft._fns(p)
+    C_phi = prx.pair_avg(f_phi, f_phi, C_h[0], C_h, n=256)
+    C_sr = prx.pair_avg(f_sr, f_sr, C_phi[0], C_phi, n=256)
+    res = dmft.DMFTResult(tau, C_h, C_phi, C_phi, C_sr, True, 1, np.zeros(1), 0.0, "fourier", p)
+
+    def lam(n):
+        E0, _ = dmft.schrodinger_ground_state(dmft.dmft_potential(res, n_nodes=n), 0.05, p.sigma_z0)
+        return p.sigma_z0 * (np.sqrt(-E0) - 1)
+
+    le = dmft.mle_dmft(res)
+    assert le.n_nodes > 32
+    assert abs(le.lam_max - lam(512)) < 2e-3 * abs(lam(512))
+    assert abs(lam(32) - lam(512)) > 0.05 * abs(lam(512))  # the old fixed 32 nodes: the bug this guards
+    with pytest.raises(RuntimeError, match="max_nodes"):
+        dmft.mle_dmft(res, max_nodes=32 * 2, rtol=1e-12)

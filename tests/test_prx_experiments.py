@@ -83,16 +83,19 @@ def test_theory_tables():
     assert math.isnan(lines["fp"][0]) and 8.0 < lines["fp"][1] < 8.3
 
 
-def test_summaries_from_synthetic_runs():
+def test_summaries_from_synthetic_runs(monkeypatch):
     sz = ex.Sizes()
     runs = {f"sim_4_2_s{s}": dict(mle=0.1 + 0.01 * s) for s in sz.seeds}
 
     class L:
-        lam_max, E0, E0_doubled = 0.12, -1.5, -1.5
+        lam_max, E0, E0_doubled, n_nodes = 0.12, -1.5, -1.5, 64
 
-    runs["dmft_4_2"] = dict(lyap=L(), result=types.SimpleNamespace(converged=True))
+    solution = types.SimpleNamespace(converged=True)
+    # λ_max is computed from the cached DMFT solution, never read from the cache
+    monkeypatch.setattr(ex.dmft, "mle_dmft", lambda res: L() if res is solution else None)
+    runs["dmft_4_2"] = dict(lyap="stale value from an old cache", result=solution)
     d = ex.dmft_vs_sim(runs, sz)[(4.0, 2.0)]
-    assert math.isclose(d["sim_mean"], 0.11) and math.isclose(d["rel"], 0.01 / 0.11)
+    assert math.isclose(d["sim_mean"], 0.11) and math.isclose(d["rel"], 0.01 / 0.11) and d["n_nodes"] == 64
     f8 = {f"g3_ar{a:g}_s{s}": dict(mle=a + s, pr=2 * a) for a in sz.ar_pr for s in sz.seeds}
     t = ex.alpha_r_table(f8, sz)
     assert np.allclose(t["mle_mean"], np.array(sz.ar_pr) + 1) and np.allclose(t["pr_mean"], 2 * np.array(sz.ar_pr))

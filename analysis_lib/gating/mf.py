@@ -20,10 +20,15 @@ from .params import ChoGRUParams, check_float, check_positive_int, check_seed
 
 @lru_cache(maxsize=8)
 def gh_nodes(n: int = 80) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilists' Gauss–Hermite nodes and weights normalised to E over N(0, 1)."""
+    """Probabilists' Gauss–Hermite nodes and weights normalised to E over N(0, 1).
+
+    scipy's `roots_hermitenorm` (asymptotic formulas beyond 150 nodes): numpy's `hermegauss`
+    overflows to NaN weights from about 400 nodes, which sharp pair averages can need."""
     if not isinstance(n, int) or n < 2:
         raise ValueError(f"n must be an integer >= 2; got {n!r}")
-    x, w = np.polynomial.hermite_e.hermegauss(n)
+    from scipy.special import roots_hermitenorm
+
+    x, w = roots_hermitenorm(n)
     return x, w / np.sqrt(2 * np.pi)
 
 
