@@ -4,7 +4,7 @@ support condition ρ(T(λ)) = 1, zero-state formulas, the rank-one density, the 
 of GRU fixed points (lines L1, L2) and plotting helpers. Shared by notebooks 01 and 02.
 """
 from .density import empirical_frac_in_disk, frac_in_disk, mf_resolvent_rank1, rank1_gru_fixed_point
-from .mf import (Phi, R_gate, bistability_probe, gh_nodes, mf_branch_curves, mf_branches, mf_residual,
+from .mf import (Phi, R_gate, bistability_probe, gauss_nodes, gh_nodes, mf_branch_curves, mf_branches, mf_residual,
                  region_of, saddle_node_line, saddle_node_line_bisect, sh_of_q, zero_fp_line)
 from .models import GatedRNN, draw_weights, eigvals, fd_jacobian, gated_rnn, iid_state
 from .params import KINDS, ChoGRUParams, LSTMParams, TorchGRUParams
@@ -19,7 +19,7 @@ from .support import (T_matrix, gru_zero_center, gru_zero_radius, lstm_zero_radi
 __all__ = [
     "ChoGRUParams", "DiagStats", "GatedRNN", "KINDS", "LSTMParams", "Phi", "R_gate", "T_matrix",
     "TorchGRUParams", "bistability_probe", "cho_stats", "draw_weights", "eigvals",
-    "empirical_frac_in_disk", "fd_jacobian", "frac_in_disk", "gated_rnn", "gh_nodes", "gru_zero_center",
+    "empirical_frac_in_disk", "fd_jacobian", "frac_in_disk", "gated_rnn", "gauss_nodes", "gh_nodes", "gru_zero_center",
     "gru_zero_radius", "iid_state", "lstm_stats", "lstm_zero_radius", "mf_branch_curves", "mf_branches",
     "mf_fixed_point_stats", "mf_residual", "mf_resolvent_rank1", "outside_fraction", "perron_root",
     "radius_edge", "rank1_gru_fixed_point", "region_of", "rho_T", "rho_T_grid", "rho_T_loop",

@@ -32,6 +32,22 @@ def gh_nodes(n: int = 80) -> tuple[np.ndarray, np.ndarray]:
     return x, w / np.sqrt(2 * np.pi)
 
 
+@lru_cache(maxsize=1)
+def gauss_nodes() -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights for E over N(0, 1) of functions with sharp features (the default of every
+    one-dimensional Gaussian average here): the trapezoid rule on x ∈ [−10, 10], spacing 0.0025.
+
+    For φ(g x) or σ(a x) with a large gain, the integrand varies on a scale 1/g: 80 Gauss-Hermite
+    nodes (spacing ≈ 0.25 near 0) put ⟨φ'²⟩ 34 % low at g_h = 8, Δ_h = 0.39 and Φ(q = 312) 4 % high.
+    The trapezoid rule is spectrally accurate for smooth integrands that vanish at the ends and
+    resolves features down to ~0.01; its weight beyond |x| = 10 is below 1e-22."""
+    x = np.linspace(-10.0, 10.0, 8001)
+    w = np.exp(-0.5 * x * x)
+    w /= w.sum()
+    x.flags.writeable = w.flags.writeable = False
+    return x, w
+
+
 def _arr(name, value, lo=0.0):
     v = np.asarray(value, dtype=float)
     if not np.all(np.isfinite(v)) or np.any(v < lo):
@@ -40,9 +56,9 @@ def _arr(name, value, lo=0.0):
 
 
 def Phi(q, b_h: float = 0.0):
-    """Φ(q) = E_x[φ²(b_h + √q x)], x ~ N(0, 1) (80-node Gauss–Hermite)."""
+    """Φ(q) = E_x[φ²(b_h + √q x)], x ~ N(0, 1) (`gauss_nodes`)."""
     q = _arr("q", q)
-    x, w = gh_nodes()
+    x, w = gauss_nodes()
     return np.tanh(b_h + np.sqrt(q)[..., None] * x) ** 2 @ w
 
 
@@ -51,7 +67,7 @@ def R_gate(Delta, s_r: float, b_r: float):
     Delta = _arr("Delta", Delta)
     check_float("s_r", s_r, 0.0)
     check_float("b_r", b_r)
-    x, w = gh_nodes()
+    x, w = gauss_nodes()
     return expit(b_r + s_r * np.sqrt(Delta)[..., None] * x) ** 2 @ w
 
 

@@ -518,14 +518,15 @@ def simulate(p: PRXParams, J: Couplings, T: float, dt: float = 0.1, x0: np.ndarr
 
 
 # ----------------------------------------------------------------------------- Gaussian averages
-def gauss_avg(f, Delta, n: int = 80):
-    """⟨f⟩_Δ = ∫Dx f(√Δ x) by n-node Gauss–Hermite (vectorised over an array Δ ≥ 0)."""
-    from .mf import gh_nodes
+def gauss_avg(f, Delta, n: int | None = None):
+    """⟨f⟩_Δ = ∫Dx f(√Δ x), vectorised over an array Δ ≥ 0: by the fine trapezoid rule
+    (`mf.gauss_nodes`, resolves sharp gains) or, with `n`, by n-node Gauss–Hermite."""
+    from .mf import gauss_nodes, gh_nodes
 
     Delta = np.asarray(Delta, dtype=float)
     if not np.all(np.isfinite(Delta)) or np.any(Delta < 0):
         raise ValueError(f"Delta must be finite and >= 0; got {Delta!r}")
-    x, w = gh_nodes(int(n))
+    x, w = gauss_nodes() if n is None else gh_nodes(int(n))
     return f(np.sqrt(Delta)[..., None] * x) @ w
 
 

@@ -22,7 +22,7 @@ from scipy.optimize import brentq
 from scipy.special import expit
 
 from . import prx
-from .mf import gh_nodes
+from .mf import gauss_nodes
 from .params import check_float, check_positive_int, check_seed
 from .stats import DiagStats
 from .support import T_matrix, rightmost_edge
@@ -60,12 +60,12 @@ def zero_fp_hblock_eigs(p: prx.PRXParams, N: int, seed: int) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- static mean field
 def _phi2(Delta, p):
-    x, w = gh_nodes(80)
+    x, w = gauss_nodes()
     return np.tanh(p.g_h * np.sqrt(np.asarray(Delta, float))[..., None] * x + p.beta_h) ** 2 @ w
 
 
 def _sr2(Delta_r, p):
-    x, w = gh_nodes(80)
+    x, w = gauss_nodes()
     return expit(p.alpha_r * np.sqrt(np.asarray(Delta_r, float))[..., None] * x - p.beta_r) ** 2 @ w
 
 
@@ -320,7 +320,7 @@ def population_moments(p: prx.PRXParams, Delta_h: float | None = None) -> Popula
     if Delta_h is None:
         Delta_h = static_mf(p).Delta_h
     Delta_h = check_float("Delta_h", Delta_h, 0.0)
-    x, w = gh_nodes(80)
+    x, w = gauss_nodes()
     ph = np.tanh(p.g_h * math.sqrt(Delta_h) * x + p.beta_h)
     phi2 = float(ph ** 2 @ w)
     sr = expit(p.alpha_r * math.sqrt(phi2) * x - p.beta_r)
