@@ -181,3 +181,40 @@ def test_digits_exponents_bootstrap_ci():
     assert abs(fits["best_acc"].slope - 2 / 3) < 1e-9 and fits["best_acc"].ci_contains(fits["best_acc"].slope)
     lo, hi = fits["trgn"].ci
     assert lo <= fits["trgn"].slope <= hi and abs(fits["trgn"].slope - 2 / 3) < 0.05 and hi - lo < 0.1
+
+
+def test_digits_phase2_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    """An interrupted phase-2 run resumes from its checkpoint and gives the uninterrupted result."""
+    pytest.importorskip("torch")
+    from analysis_lib.momentum import classify, data
+
+    p = experiments.digits_params(quick=True, n_steps=30, every=10)
+    Xtr, ytr, Xte, yte = data.load_digits_split(p.n_train, seed=p.seed)
+    args = (classify.init_mlp_params(p.widths, seed=1), Xtr, data.one_hot(ytr, p.widths[-1]), Xte, yte, p.etas,
+            p.one_minus_betas, p.eps, p.n_steps)
+    kw = dict(seeds=[1], every=p.every, n_probe=2, seed=p.seed)
+    want = classify.label_noise_runs(*args, **kw)
+    ckpt = tmp_path / "seed1.ckpt"
+    forward, calls = classify.batched_mlp_forward, {"n": 0}
+
+    def dies_midway(params, X):
+        calls["n"] += 1
+        if calls["n"] > 27:  # in step 22, past the checkpoint at step 20
+            raise KeyboardInterrupt
+        return forward(params, X)
+
+    monkeypatch.setattr(classify, "batched_mlp_forward", dies_midway)
+    with pytest.raises(KeyboardInterrupt):
+        classify.label_noise_runs(*args, checkpoint=ckpt, checkpoint_every=10, **kw)
+    assert ckpt.exists()
+    def counted(params, X):
+        calls["n"] += 1
+        return forward(params, X)
+
+    monkeypatch.setattr(classify, "batched_mlp_forward", counted)
+    calls["n"] = 0
+    got = classify.label_noise_runs(*args, checkpoint=ckpt, checkpoint_every=10, **kw)
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
+    assert calls["n"] == 10 + 2  # resumed at step 21: 10 steps and one observation (Tr GN, accuracy)
+    assert not ckpt.exists()  # a finished run removes its checkpoint

@@ -272,27 +272,24 @@ def memory_protocols() -> dict[str, dict]:
 
 def run_simulations(cfg, sz: Sizes | None = None, progress: bool = False, max_workers: int | None = None) -> dict:
     """Every expensive computation of the notebook in one `al.sweep`; returns {figure: {name: result}}.
-    FULL results are cached (pickled) in `cfg.cache_dir / "simulations.pkl"`, and each job's result
-    in `cfg.cache_dir / "jobs"` as soon as it finishes, so an interrupted FULL run resumes."""
-    from .._cache import cached_call
+    FULL: each job's result is cached in `cfg.cache_dir / "jobs"` as soon as it finishes (file name
+    from the job's arguments), so an interrupted FULL run resumes and a changed job is recomputed.
+    There is no cache of the whole dict: it would hand back stale entries after a job changes."""
     from ..sweep import sweep
 
     sz = sizes(cfg) if sz is None else sz
     jobs = batch_shared_networks(simulation_jobs(sz, cfg.seed))
     job_dir = cfg.cache_dir / "jobs" if cfg.full else None
 
-    def compute():
-        points = [dict(job=j, path=None if job_dir is None else job_dir / _job_file(f, n, j)) for f, n, j in jobs]
-        res = sweep(_cached_job, points, progress=progress, max_workers=max_workers, desc="notebook 02 simulations")
-        out: dict = {}
-        for (fig, names, _), r in zip(jobs, res):
-            if isinstance(names, str):
-                out.setdefault(fig, {})[names] = r
-            else:
-                out.setdefault(fig, {}).update(zip(names, r))
-        return out
-
-    return cached_call(cfg.cache_dir / "simulations.pkl", compute, enabled=cfg.full)
+    points = [dict(job=j, path=None if job_dir is None else job_dir / _job_file(f, n, j)) for f, n, j in jobs]
+    res = sweep(_cached_job, points, progress=progress, max_workers=max_workers, desc="notebook 02 simulations")
+    out: dict = {}
+    for (fig, names, _), r in zip(jobs, res):
+        if isinstance(names, str):
+            out.setdefault(fig, {})[names] = r
+        else:
+            out.setdefault(fig, {}).update(zip(names, r))
+    return out
 
 
 # ----------------------------------------------------------------------------- cheap theory (serial)

@@ -132,13 +132,16 @@ def knee_per_eta(one_minus_betas, T_occ, every: int, n_steps: int) -> np.ndarray
 
 def label_noise_runs(params1, X, Y, X_test, y_test, etas, one_minus_betas, eps: float, n_steps: int,
                      seeds=(0,), every: int = 100, n_probe: int = 4, seed: int = 0, device="cpu",
-                     progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                     progress: bool = False, checkpoint=None, checkpoint_every: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     """Phase 2 for all (η, 1−β, s) with s in `seeds`, as one batched torch computation from the
     phase-1 params: heavy-ball steps (M1: π ← βπ − ∇L, w ← w + ηπ) on targets Y + ε·noise, and
     every `every` steps the Hutchinson Tr GN (Rademacher probes) and the test accuracy.
 
     Seed s owns its random streams (label noise and probes), so its runs are the same whichever
     other seeds share the batch: seeds can run in separate processes and be cached one by one.
+    `checkpoint` (a file path): the state (weights, momenta, random-generator states, observations)
+    is saved there every `checkpoint_every` steps and a rerun with the same arguments resumes from it
+    with the same result as an uninterrupted run; the file is removed when the run finishes.
     Returns (trace_gn, test_acc), each (n_steps // every + 1, n_eta, n_beta, len(seeds)).
     """
     torch = _torch()
@@ -186,10 +189,27 @@ def label_noise_runs(params1, X, Y, X_test, y_test, etas, one_minus_betas, eps: 
 
     n_obs = n_steps // every
     tr, acc = np.zeros((n_obs + 1, B)), np.zeros((n_obs + 1, B))
-    tr[0], acc[0] = trace_gn(), accuracy()
+    positive_int("checkpoint_every", checkpoint_every)
+    # a checkpoint belongs to these arguments only (a stale file from other settings is ignored)
+    run_key = repr((etas.tolist(), omb.tolist(), float(eps), int(n_steps), seeds, int(every), int(n_probe), int(seed),
+                    [tuple(p.shape) for p in params1], float(sum(p.double().sum().item() for p in params1))))
+    start = 1
+    state = _load_checkpoint(checkpoint, run_key)
+    if state is not None:
+        with torch.no_grad():
+            for p, v in zip(params, state["params"]):
+                p.copy_(v)
+            for b, v in zip(bufs, state["bufs"]):
+                b.copy_(v)
+        for g, st in zip(noise_gens + probe_gens, state["gens"]):
+            g.set_state(st)
+        tr, acc, start = state["tr"], state["acc"], state["k"] + 1
+    else:
+        tr[0], acc[0] = trace_gn(), accuracy()
     from tqdm.auto import tqdm
 
-    for k in tqdm(range(1, n_steps + 1), disable=not progress, leave=False, desc="phase 2"):
+    for k in tqdm(range(start, n_steps + 1), initial=start - 1, total=n_steps, disable=not progress, leave=False,
+                  desc="phase 2"):
         noise = torch.stack([torch.randn(Y.shape, generator=g, dtype=torch.float64) for g in noise_gens]).to(device)
         Yn = Y.unsqueeze(0) + eps * noise[seed_of_config]
         out = batched_mlp_forward(params, X)
@@ -201,8 +221,39 @@ def label_noise_runs(params1, X, Y, X_test, y_test, etas, one_minus_betas, eps: 
                 p.add_(shaped(eta_t, p) * b)
         if k % every == 0:
             tr[k // every], acc[k // every] = trace_gn(), accuracy()
+        if checkpoint is not None and k % checkpoint_every == 0 and k < n_steps:
+            _save_checkpoint(checkpoint, dict(key=run_key, k=k, tr=tr, acc=acc, gens=[g.get_state() for g in noise_gens + probe_gens],
+                                              params=[p.detach().cpu() for p in params], bufs=[b.cpu() for b in bufs]))
+    if checkpoint is not None:
+        from pathlib import Path
+
+        Path(checkpoint).unlink(missing_ok=True)
     shape = (n_obs + 1, len(etas), len(omb), len(seeds))
     return tr.reshape(shape), acc.reshape(shape)
+
+
+def _save_checkpoint(path, state: dict) -> None:
+    import pickle
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as fh:
+        pickle.dump(state, fh)
+    tmp.replace(path)  # atomic: an interruption never leaves a half-written checkpoint
+
+
+def _load_checkpoint(path, run_key: str):
+    """The saved state if `path` holds a checkpoint of this very run, else None."""
+    import pickle
+    from pathlib import Path
+
+    if path is None or not Path(path).exists():
+        return None
+    with Path(path).open("rb") as fh:  # our own file (project cache folder)
+        state = pickle.load(fh)
+    return state if state.get("key") == run_key else None
 
 
 def summarize_label_noise(etas, one_minus_betas, trace_gn, test_acc, every: int, n_steps: int,
