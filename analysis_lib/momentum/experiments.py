@@ -617,7 +617,7 @@ def _digits_seed_runs(p: DigitsParams, seed_index: int, params1, data, device, p
     from .._cache import cached_call
     from . import classify
 
-    ckpt = None if path is None else Path(path).with_suffix(".ckpt")  # resumable (about 40 min per seed on a core)
+    ckpt = None if path is None else Path(path).with_suffix(".ckpt")  # resumable (≈ 12 CPU-minutes per seed)
     return cached_call(path, lambda: classify.label_noise_runs(
         [t.to(device) for t in params1], *data, p.etas, p.one_minus_betas, p.eps, p.n_steps, seeds=[seed_index],
         every=p.every, n_probe=p.n_probe, seed=p.seed, device=device, checkpoint=ckpt), enabled=path is not None)
