@@ -157,3 +157,18 @@ def test_memory_pulse_hold_and_reset():
     reset = prx.memory_pulse(slow, 100, 0, hold_time=30.0, reset_drive=5.0)
     fast = prx.memory_pulse(slow.replace(beta_z=0.0), 100, 0, hold_time=30.0)
     assert held["retained"] > 0.3 and reset["retained"] < 0.5 * held["retained"] and abs(fast["retained"]) < 0.05
+
+
+def test_pair_avg_in_chunks_bounded_memory_same_values():
+    """Many nodes × many lags is done in chunks: same values as one lag at a time, bounded memory."""
+    import tracemalloc
+
+    C = np.linspace(-0.2, 0.4, 300)
+    f = lambda x: np.tanh(6 * x)
+    one_by_one = np.array([prx.pair_avg(f, f, 0.4, c, n=64) for c in C])
+    np.testing.assert_allclose(prx.pair_avg(f, f, 0.4, C, n=64), one_by_one, rtol=0, atol=1e-14)
+    tracemalloc.start()
+    prx.pair_avg(f, f, 0.4, C, n=512)  # unchunked: 300 × 512 × 512 doubles = 630 MB per temporary
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 300e6

@@ -534,7 +534,8 @@ def pair_avg(f, g, C0, C, n: int = 32, C0_g=None):
     """⟨f(x) g(y)⟩ for zero-mean Gaussians with Var x = C0 (Var y = C0_g, default C0), Cov = C.
 
     Spec §4.1: x = √(C0 − |C|) u + √|C| w, y = √(C0_g − |C|) v ± √|C| w (sign of C), then
-    ∫Dw [∫Du f(x)] [∫Dv g(y)]; n nodes per axis, vectorised over an array C.
+    ∫Dw [∫Du f(x)] [∫Dv g(y)]; n nodes per axis, vectorised over an array C (in chunks of C values,
+    so that memory stays ~50 MB per temporary even at the 512 nodes a sharp average can need).
     """
     from .mf import gh_nodes
 
@@ -545,15 +546,23 @@ def pair_avg(f, g, C0, C, n: int = 32, C0_g=None):
         raise ValueError(f"C0 must be finite and >= 0; got {C0!r}")
     if not np.all(np.isfinite(C)):
         raise ValueError("C must be finite")
+    x, w = gh_nodes(int(n))
+    flat = C.reshape(-1)
+    chunk = max(1, 6_000_000 // (len(x) * len(x)))
+    out = np.concatenate([_pair_avg_block(f, g, C0, C0g, flat[i:i + chunk], x, w, C0_g is None)
+                          for i in range(0, max(flat.size, 1), chunk)]) if flat.size else np.zeros(0)
+    return out.reshape(C.shape)[()]  # a float for a scalar C
+
+
+def _pair_avg_block(f, g, C0, C0g, C, x, w, same_variance: bool):
     # the Cauchy-Schwarz bound can be violated by round-off: clip |C| to √(C0 C0_g)
     bound = math.sqrt(C0 * C0g)
     Ca = np.minimum(np.abs(C), min(C0, C0g, bound))
-    x, w = gh_nodes(int(n))
     sw = np.sqrt(Ca)[..., None] * x  # (..., n_w)
     su = np.sqrt(np.maximum(C0 - Ca, 0.0))[..., None, None] * x  # (..., 1, n_u)
     sv = np.sqrt(np.maximum(C0g - Ca, 0.0))[..., None, None] * x
     Fx = f(sw[..., :, None] + su) @ w  # (..., n_w)
-    if g is f and C0_g is None:
+    if g is f and same_variance:
         # same function and variance: the y-integral is Fx itself, at −w where C < 0 (the
         # Gauss-Hermite nodes are symmetric, so −w is the reversed node axis)
         Gy = np.where((C < 0)[..., None], Fx[..., ::-1], Fx)
