@@ -60,12 +60,12 @@ def zero_fp_hblock_eigs(p: prx.PRXParams, N: int, seed: int) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- static mean field
 def _phi2(Delta, p):
-    x, w = gauss_nodes()
+    x, w = gauss_nodes(p.g_h * float(np.sqrt(np.max(Delta, initial=0.0))))
     return np.tanh(p.g_h * np.sqrt(np.asarray(Delta, float))[..., None] * x + p.beta_h) ** 2 @ w
 
 
 def _sr2(Delta_r, p):
-    x, w = gauss_nodes()
+    x, w = gauss_nodes(p.alpha_r * float(np.sqrt(np.max(Delta_r, initial=0.0))))
     return expit(p.alpha_r * np.sqrt(np.asarray(Delta_r, float))[..., None] * x - p.beta_r) ** 2 @ w
 
 
@@ -320,7 +320,8 @@ def population_moments(p: prx.PRXParams, Delta_h: float | None = None) -> Popula
     if Delta_h is None:
         Delta_h = static_mf(p).Delta_h
     Delta_h = check_float("Delta_h", Delta_h, 0.0)
-    x, w = gauss_nodes()
+    # gains of φ(g_h √Δ_h x) and σ_r(α_r √⟨φ²⟩ x), with ⟨φ²⟩ ≤ 1
+    x, w = gauss_nodes(max(p.g_h * math.sqrt(Delta_h), p.alpha_r))
     ph = np.tanh(p.g_h * math.sqrt(Delta_h) * x + p.beta_h)
     phi2 = float(ph ** 2 @ w)
     sr = expit(p.alpha_r * math.sqrt(phi2) * x - p.beta_r)
