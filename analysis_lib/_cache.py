@@ -2,6 +2,29 @@
 from __future__ import annotations
 
 
+def atomic_write(path, write) -> None:
+    """`write(tmp)` into a sibling temporary file, then rename it onto `path` (parent folders are
+    made): an interruption never leaves a half-written cache file or checkpoint behind."""
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    write(tmp)
+    tmp.replace(path)
+
+
+def dump_pickle(path, obj) -> None:
+    """Pickle `obj` at `path` atomically (`atomic_write`)."""
+    import pickle
+
+    def write(tmp):
+        with open(tmp, "wb") as fh:
+            pickle.dump(obj, fh)
+
+    atomic_write(path, write)
+
+
 def cached_call(path, fn, enabled: bool = True):
     """`fn()` with its result pickled at `path` (a project cache file; only our own files are
     unpickled). With `enabled=False` it just calls `fn()` (QUICK runs never read stale results)."""
@@ -15,9 +38,5 @@ def cached_call(path, fn, enabled: bool = True):
         with path.open("rb") as fh:
             return pickle.load(fh)
     result = fn()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as fh:
-        pickle.dump(result, fh)
-    tmp.replace(path)
+    dump_pickle(path, result)
     return result

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._cache import atomic_write
+
 EXPR_KINDS: tuple[str, ...] = ("node", "gnode")
 M_DEFAULT = 100
 DELTA = 0.1
@@ -299,10 +301,9 @@ def fit_ensemble(specs: Sequence[FitSpec], targets, steps: int = 200, lr: float 
             start = ck["step"]
 
     def save_checkpoint(step):
-        tmp = checkpoint.with_suffix(".tmp")
-        torch.save({"R": R, "steps": steps, "step": step, "ens": ens.state_dict(), "opt": opt.state_dict(),
-                    "best": best, "best_loss": best_loss, "failed": failed, "hist": hist}, tmp)
-        tmp.replace(checkpoint)
+        atomic_write(checkpoint, lambda tmp: torch.save(
+            {"R": R, "steps": steps, "step": step, "ens": ens.state_dict(), "opt": opt.state_dict(), "best": best,
+             "best_loss": best_loss, "failed": failed, "hist": hist}, tmp))
 
     for i in tqdm(range(start, steps), desc=desc, disable=not progress, leave=False, initial=start, total=steps):
         if checkpoint is not None and i > start and i % checkpoint_every == 0:

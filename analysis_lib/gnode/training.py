@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .._cache import atomic_write
 from .cells import FlipFlopModel, build_model
 
 VAL_EVERY: tuple[str, ...] = ("iter", "epoch")
@@ -130,10 +131,8 @@ def train(model: FlipFlopModel, train_data, val_data, config: TrainConfig = Trai
 
     def save():
         if ckpt is not None:
-            ckpt.parent.mkdir(parents=True, exist_ok=True)
-            tmp = ckpt.with_suffix(".tmp")
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "result": res}, tmp)
-            tmp.replace(ckpt)
+            atomic_write(ckpt, lambda tmp: torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
+                                                       "result": res}, tmp))
 
     if res.epochs_done == 0 and not res.val_loss:
         validate()  # iteration 0: the initial parameters are a candidate too

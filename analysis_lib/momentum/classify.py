@@ -144,6 +144,8 @@ def label_noise_runs(params1, X, Y, X_test, y_test, etas, one_minus_betas, eps: 
     with the same result as an uninterrupted run; the file is removed when the run finishes.
     Returns (trace_gn, test_acc), each (n_steps // every + 1, n_eta, n_beta, len(seeds)).
     """
+    from .._cache import dump_pickle
+
     torch = _torch()
     etas, omb = np.asarray(etas, float), np.asarray(one_minus_betas, float)
     positive("etas", etas)
@@ -222,7 +224,7 @@ def label_noise_runs(params1, X, Y, X_test, y_test, etas, one_minus_betas, eps: 
         if k % every == 0:
             tr[k // every], acc[k // every] = trace_gn(), accuracy()
         if checkpoint is not None and k % checkpoint_every == 0 and k < n_steps:
-            _save_checkpoint(checkpoint, dict(key=run_key, k=k, tr=tr, acc=acc, gens=[g.get_state() for g in noise_gens + probe_gens],
+            dump_pickle(checkpoint, dict(key=run_key, k=k, tr=tr, acc=acc, gens=[g.get_state() for g in noise_gens + probe_gens],
                                               params=[p.detach().cpu() for p in params], bufs=[b.cpu() for b in bufs]))
     if checkpoint is not None:
         from pathlib import Path
@@ -230,18 +232,6 @@ def label_noise_runs(params1, X, Y, X_test, y_test, etas, one_minus_betas, eps: 
         Path(checkpoint).unlink(missing_ok=True)
     shape = (n_obs + 1, len(etas), len(omb), len(seeds))
     return tr.reshape(shape), acc.reshape(shape)
-
-
-def _save_checkpoint(path, state: dict) -> None:
-    import pickle
-    from pathlib import Path
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as fh:
-        pickle.dump(state, fh)
-    tmp.replace(path)  # atomic: an interruption never leaves a half-written checkpoint
 
 
 def _load_checkpoint(path, run_key: str):
