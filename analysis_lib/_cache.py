@@ -25,18 +25,24 @@ def dump_pickle(path, obj) -> None:
     atomic_write(path, write)
 
 
+def load_pickle(path):
+    """Unpickle a project cache file or checkpoint (only our own files are unpickled)."""
+    import pickle
+
+    with open(path, "rb") as fh:
+        return pickle.load(fh)
+
+
 def cached_call(path, fn, enabled: bool = True):
     """`fn()` with its result pickled at `path` (a project cache file; only our own files are
     unpickled). With `enabled=False` it just calls `fn()` (QUICK runs never read stale results)."""
-    import pickle
     from pathlib import Path
 
     if not enabled:
         return fn()
     path = Path(path)
     if path.exists():
-        with path.open("rb") as fh:
-            return pickle.load(fh)
+        return load_pickle(path)
     result = fn()
     dump_pickle(path, result)
     return result

@@ -332,6 +332,20 @@ class DMFTLyapunov:
     n_nodes: int = 32
 
 
+def _double_nodes_until_converged(evaluate, rtol: float, max_nodes: int, what: str):
+    """`evaluate(n)` → (λ, payload) for n = 32, 64, 128, … Gauss-Hermite nodes per axis, until λ
+    changes by less than `rtol` (relative) from the previous n; returns (λ, payload, n)."""
+    n, prev = 32, None
+    while True:
+        lam, payload = evaluate(n)
+        if prev is not None and abs(lam - prev) <= rtol * max(abs(lam), 1e-12):
+            return lam, payload, n
+        if 2 * n > max_nodes:
+            raise RuntimeError(f"{what} did not converge in the quadrature nodes (n = {n}: {lam:.5g}"
+                               + ("" if prev is None else f", n = {n // 2}: {prev:.5g}") + "); raise max_nodes")
+        prev, n = lam, 2 * n
+
+
 def mle_dmft(res: DMFTResult, rtol: float = 1e-3, max_nodes: int = 1024) -> DMFTLyapunov:
     """DMFT maximum Lyapunov exponent (spec §4.6; exact at α_z = 0, τ_r → 0; [derived]).
 
@@ -348,21 +362,14 @@ def mle_dmft(res: DMFTResult, rtol: float = 1e-3, max_nodes: int = 1024) -> DMFT
     dtau = float(res.tau[1] - res.tau[0])
     s = p.sigma_z0
 
-    def lam(E0):
-        return s * (np.sqrt(-E0) - 1.0) if E0 < 0 else -s
-
-    n, prev = 32, None
-    while True:
+    def evaluate(n):
         V = dmft_potential(res, n_nodes=n)
         E0, _ = schrodinger_ground_state(V, dtau, s)
-        if prev is not None and abs(lam(E0) - lam(prev)) <= rtol * max(abs(lam(E0)), 1e-12):
-            break
-        if 2 * n > max_nodes:
-            raise RuntimeError(f"DMFT MLE did not converge in the quadrature nodes (n = {n}: {lam(E0):.5g}, "
-                               f"n = {n // 2}: {lam(prev):.5g}); raise max_nodes")
-        prev, n = E0, 2 * n
+        return (s * (np.sqrt(-E0) - 1.0) if E0 < 0 else -s), (V, E0)
+
+    lam, (V, E0), n = _double_nodes_until_converged(evaluate, rtol, max_nodes, "DMFT MLE")
     E0d, _ = schrodinger_ground_state(V, dtau, s, extend=2.0)
-    return DMFTLyapunov(float(lam(E0)), E0, E0d, n)
+    return DMFTLyapunov(float(lam), E0, E0d, n)
 
 
 def dmft_mle_converged(p: prx.PRXParams, rtol: float = 1e-3, max_nodes: int = 256,
@@ -372,20 +379,16 @@ def dmft_mle_converged(p: prx.PRXParams, rtol: float = 1e-3, max_nodes: int = 25
     from the last) until λ_max changes by less than `rtol` (relative). At g_h = 6, α_r = 5, 32
     nodes put λ_max 2 % low through C_φ alone; `mle_dmft` converges the potential's nodes."""
     rtol = check_float("rtol", rtol, 0.0, lo_open=True)
-    n = 32
-    res = dmft_fourier(p, n_nodes=n, **fourier_kw)
-    lyap = mle_dmft(res, rtol=rtol)
-    while True:
-        if 2 * n > max_nodes:
-            raise RuntimeError(f"DMFT λ_max did not converge in the solver's quadrature nodes by n = {n}; "
-                               f"raise max_nodes")
-        n *= 2
-        res2 = dmft_fourier(p, n_nodes=n, C_init=res.C_h, **fourier_kw)
-        lyap2 = mle_dmft(res2, rtol=rtol)
-        done = abs(lyap2.lam_max - lyap.lam_max) <= rtol * abs(lyap2.lam_max)
-        res, lyap = res2, lyap2
-        if done:
-            return res, lyap
+    last: list = []  # the previous solution: the warm start of the next
+
+    def evaluate(n):
+        res = dmft_fourier(p, n_nodes=n, C_init=last[-1].C_h if last else None, **fourier_kw)
+        last.append(res)
+        lyap = mle_dmft(res, rtol=rtol)
+        return lyap.lam_max, (res, lyap)
+
+    _, (res, lyap), _ = _double_nodes_until_converged(evaluate, rtol, max_nodes, "DMFT λ_max (solver)")
+    return res, lyap
 
 
 # ----------------------------------------------------------------------------- simulation side

@@ -22,7 +22,7 @@ from scipy.optimize import brentq
 from scipy.special import expit
 
 from . import prx
-from .mf import gauss_nodes
+from .mf import Phi, R_gate, gauss_nodes
 from .params import check_float, check_positive_int, check_seed
 from .stats import DiagStats
 from .support import T_matrix, rightmost_edge
@@ -60,13 +60,13 @@ def zero_fp_hblock_eigs(p: prx.PRXParams, N: int, seed: int) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- static mean field
 def _phi2(Delta, p):
-    x, w = gauss_nodes(p.g_h * float(np.sqrt(np.max(Delta, initial=0.0))))
-    return np.tanh(p.g_h * np.sqrt(np.asarray(Delta, float))[..., None] * x + p.beta_h) ** 2 @ w
+    """⟨φ²⟩_Δ = Φ(g_h² Δ) with bias β_h (notebook 01's `mf.Phi`)."""
+    return Phi(p.g_h ** 2 * np.asarray(Delta, float), p.beta_h)
 
 
 def _sr2(Delta_r, p):
-    x, w = gauss_nodes(p.alpha_r * float(np.sqrt(np.max(Delta_r, initial=0.0))))
-    return expit(p.alpha_r * np.sqrt(np.asarray(Delta_r, float))[..., None] * x - p.beta_r) ** 2 @ w
+    """⟨σ_r²⟩_{Δ_r} = R(Δ_r) with gain α_r and bias −β_r (notebook 01's `mf.R_gate`)."""
+    return R_gate(Delta_r, p.alpha_r, -p.beta_r)
 
 
 def mf_residual(Delta, p: prx.PRXParams):

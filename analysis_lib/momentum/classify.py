@@ -236,13 +236,13 @@ def label_noise_runs(params1, X, Y, X_test, y_test, etas, one_minus_betas, eps: 
 
 def _load_checkpoint(path, run_key: str):
     """The saved state if `path` holds a checkpoint of this very run, else None."""
-    import pickle
     from pathlib import Path
+
+    from .._cache import load_pickle
 
     if path is None or not Path(path).exists():
         return None
-    with Path(path).open("rb") as fh:  # our own file (project cache folder)
-        state = pickle.load(fh)
+    state = load_pickle(path)
     return state if state.get("key") == run_key else None
 
 

@@ -596,7 +596,7 @@ def run_digits(p: DigitsParams, cache_dir: str | Path | None = None, device: str
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             torch.save([t.cpu() for t in params1], path)
-    # phase 2 is the expensive part (≈ 10 min per seed on one core): one job per seed, run side by side
+    # phase 2 is the expensive part (≈ 12 CPU-minutes per seed): one job per seed, run side by side
     # on CPU and cached one by one, so an interrupted run keeps its finished seeds and adding seeds
     # reuses the others (each seed owns its random streams: `classify.label_noise_runs`)
     key = _cache_key({k: v for k, v in asdict(p).items() if k != "n_seeds"})
