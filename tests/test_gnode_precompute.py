@@ -44,6 +44,22 @@ def test_full_expressivity_uses_cached_gpu_layout(tmp_path):
     assert res["provenance"][0]["device"] == "NVIDIA H200"
 
 
+def test_full_expressivity_cpu_layout_is_the_spec_cpu_grid(tmp_path):
+    """Without a GPU, FULL fits spec §9's CPU grid: every width of §4.4 (8, 32, 128), K ∈ {1,2,3,4,6,8,10},
+    1000 steps, one cached ensemble per (depth, width)."""
+    Ks = (1, 2, 3, 4, 6, 8, 10)
+    for w in (8, 32, 128):
+        _, _, labels = gn.full_grid(widths=(w,), Ks=Ks, seeds=(0,), depths=(1,))[0]
+        np.savez(tmp_path / f"expr_full_d1_w{w}_1000.npz", r2_train=np.full(len(labels), w / 1000.0),
+                 r2_fine=np.full(len(labels), w / 1000.0), failed=np.zeros(len(labels), bool),
+                 device=np.array("cpu"), torch=np.array("2.13.0"), wall_s=np.array(1.0))
+    res = gn.full_expressivity(cache_dir=tmp_path, seeds=(0,), depths=(1,), progress=False)
+    assert res["layout"] == "cpu" and res["widths"] == (8, 32, 128) and res["Ks"] == Ks and res["steps"] == 1000
+    widths = np.array([lab["width"] for lab in res["labels"]])
+    np.testing.assert_array_equal(res["r2_fine"], widths / 1000.0)  # each width read from its own file
+    assert {lab["target"] for lab in res["labels"]} == {f"K{k}" for k in Ks} | {"fig8"}
+
+
 def test_full_expressivity_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="layout must be one of"):
         gn.full_expressivity(cache_dir=tmp_path, layout="tpu")

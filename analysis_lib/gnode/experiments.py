@@ -293,7 +293,7 @@ def _expr_layout_spec(layout: str, steps: int | None):
     """(steps, Ks, widths, merge widths?) of a FULL expressivity layout (see `full_expressivity`)."""
     if layout == "gpu":
         return steps or 2000, tuple(range(1, 11)), (8, 32, 128), True
-    return steps or 1000, (1, 2, 3, 4, 6, 8, 10), (8, 32), False
+    return steps or 1000, (1, 2, 3, 4, 6, 8, 10), (8, 32, 128), False
 
 
 def _expr_tag(depth: int, width: int, layout: str, steps: int) -> str:
@@ -308,11 +308,14 @@ def full_expressivity(device: str = "cpu", steps: int | None = None, cache_dir=N
 
     - 'gpu' (spec): K ∈ {1..10}, 2000 Adam steps, one ensemble per depth (widths padded to 128:
       a GPU is launch-bound, so fewer, larger ensembles are faster);
-    - 'cpu' (spec's CPU fallback, reduced): K ∈ {1,2,3,4,6,8,10}, 1000 steps, widths {8, 32} only,
-      one ensemble per (depth, width). Width 128 is left out: its depth-3 ensemble alone costs
-      several seconds per Adam step on one core (hours for 1000 steps). On an H200 the 'gpu' layout
-      took 0.75–0.95 s per Adam step per depth (three depths side by side, beside 13 training
-      processes), i.e. ≈ 30 min for 2000 steps: more than one device loan of this project.
+    - 'cpu' (spec §9's CPU fallback): K ∈ {1,2,3,4,6,8,10}, 1000 steps, all three widths, one
+      ensemble per (depth, width) of 192 fits. On one 2-core CPU core an Adam step of the
+      width-128 ensembles costs ≈ 0.3 s (depth 1), 2.7 s (depth 2) and 4.7–5.6 s (depth 3): the
+      width-128 column is ≈ 2.2 CPU-hours (≈ 1.5 h of wall time with one process per depth,
+      `python -m analysis_lib.gnode.precompute --what expressivity`), the widths 8 and 32 minutes.
+      Smaller ensembles do not help: the per-replicate matrix-vector products are memory-bound.
+      On an H200 the 'gpu' layout took 0.75–0.95 s per Adam step per depth (three depths side by
+      side, beside 13 training processes), i.e. ≈ 30 min for 2000 steps.
 
     `layout=None` picks 'gpu' on a CUDA device, or when `cache_dir` already holds every 'gpu'
     ensemble (made on a GPU machine by `python -m analysis_lib.gnode.precompute`), else 'cpu'.
