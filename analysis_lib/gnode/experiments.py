@@ -309,11 +309,11 @@ def full_expressivity(device: str = "cpu", steps: int | None = None, cache_dir=N
     - 'gpu' (spec): K ∈ {1..10}, 2000 Adam steps, one ensemble per depth (widths padded to 128:
       a GPU is launch-bound, so fewer, larger ensembles are faster);
     - 'cpu' (spec §9's CPU fallback): K ∈ {1,2,3,4,6,8,10}, 1000 steps, all three widths, one
-      ensemble per (depth, width) of 192 fits. On one 2-core CPU core an Adam step of the
-      width-128 ensembles costs ≈ 0.3 s (depth 1), 2.7 s (depth 2) and 4.7–5.6 s (depth 3): the
-      width-128 column is ≈ 2.2 CPU-hours (≈ 1.5 h of wall time with one process per depth,
-      `python -m analysis_lib.gnode.precompute --what expressivity`), the widths 8 and 32 minutes.
-      Smaller ensembles do not help: the per-replicate matrix-vector products are memory-bound.
+      ensemble per (depth, width) of 192 fits. Measured on the 2-core CPU (one process per depth,
+      `python -m analysis_lib.gnode.precompute --what expressivity`): width 128 took 659 s,
+      2509 s and 5012 s at depths 1, 2, 3, widths 8 and 32 took 5–19 min each; ≈ 3.3 CPU-hours
+      in all, ≈ 1.4 h of wall time for the width-128 column. Smaller ensembles do not help: the
+      per-replicate matrix-vector products are memory-bound.
       On an H200 the 'gpu' layout took 0.75–0.95 s per Adam step per depth (three depths side by
       side, beside 13 training processes), i.e. ≈ 30 min for 2000 steps.
 
