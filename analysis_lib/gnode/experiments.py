@@ -17,6 +17,7 @@ from .flipflop import make_flipflop, splits, zero_mse_theory
 from .slow_points import (coverage, corners_found, find_slow_points, model_field, pca_spectrum, readout_preimage,
                           reintegrate, retention_curve, ring_stats, slow_fraction, slow_point_readouts,
                           slow_point_starts, speed_gate_grid)
+from .proxy import ProxyRun, run_proxy
 from .training import FlipFlopRun, TrainConfig, default_lr, model_from_run, mse, run_flipflop
 
 QUICK_FF2_EPOCHS = 60
@@ -31,9 +32,11 @@ def set_smoke(on: bool = True) -> None:
     _SMOKE = bool(on)
 
 
-def _shrink(run: FlipFlopRun) -> FlipFlopRun:
-    if not _SMOKE:
+def _shrink(run):
+    if not _SMOKE or not isinstance(run, (FlipFlopRun, ProxyRun)):
         return run
+    if isinstance(run, ProxyRun):
+        return replace(run, n_train_per_class=4, n_test_per_class=2, config=replace(run.config, epochs=1))
     return replace(run, n_trials=60, n_train=40, n_val=20, n_test=10, config=replace(run.config, epochs=1))
 
 
@@ -261,18 +264,20 @@ class ExpressivityJob:
 
 
 def run_job(job, device: str = "cpu", cache_dir=None):
-    """Dispatch one job of a mixed sweep: a `FlipFlopRun` (→ `run_flipflop`) or an
-    `ExpressivityJob` (→ the QUICK grid fitted as one masked ensemble)."""
+    """Dispatch one job of a mixed sweep: a `FlipFlopRun` (→ `run_flipflop`), a `ProxyRun`
+    (→ `run_proxy`) or an `ExpressivityJob` (→ the QUICK grid fitted as one masked ensemble)."""
     from .expressivity import fit_ensemble, quick_grid
 
     if isinstance(job, FlipFlopRun):
         return run_flipflop(job, device=device, cache_dir=cache_dir)
+    if isinstance(job, ProxyRun):
+        return run_proxy(job, device=device, cache_dir=cache_dir)
     if isinstance(job, ExpressivityJob):
         specs, targets, labels = quick_grid(job.seed)
         out = fit_ensemble(specs, targets, steps=job.steps, device=device, progress=False)
         out.update(labels=labels, targets=targets)
         return out
-    raise ValueError(f"job must be a FlipFlopRun or an ExpressivityJob; got {type(job).__name__}")
+    raise ValueError(f"job must be a FlipFlopRun, a ProxyRun or an ExpressivityJob; got {type(job).__name__}")
 
 
 def run_jobs(jobs: list, device: str = "cpu", cache_dir=None, workers: int = 2, progress: bool = True) -> list:
@@ -281,7 +286,7 @@ def run_jobs(jobs: list, device: str = "cpu", cache_dir=None, workers: int = 2, 
     from ..sweep import sweep
 
     executor = "serial" if device != "cpu" or workers == 1 else None
-    jobs = [_shrink(j) if isinstance(j, FlipFlopRun) else j for j in jobs]
+    jobs = [_shrink(j) for j in jobs]
     return sweep(run_job, [{"job": j, "device": device, "cache_dir": cache_dir} for j in jobs], executor=executor,
                  progress=progress, max_workers=workers, desc="training")
 

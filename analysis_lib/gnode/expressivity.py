@@ -50,15 +50,19 @@ def fourier_target(K: int, seed: int = 0, M: int = M_DEFAULT) -> np.ndarray:
         raise ValueError(f"K must be a positive integer; got {K!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
-    t = sample_times(M)
-    P = M * DELTA
+    return _standardise(fourier_curve(K, seed, sample_times(M), M * DELTA))
+
+
+def fourier_curve(K: int, seed: int, t: np.ndarray, P: float) -> np.ndarray:
+    """The unstandardised curve of `fourier_target` at arbitrary times t (any shape (..., )):
+    y_k(t) = Σ_m [a_km cos(2πmt/P) + b_km sin(2πmt/P)] / m, coefficients from
+    `default_rng(10_000·seed + K)`. Returns shape t.shape + (2,)."""
     rng = np.random.default_rng(10_000 * int(seed) + int(K))
     a = rng.standard_normal((2, K))
     b = rng.standard_normal((2, K))
     m = np.arange(1, K + 1)
-    ph = 2 * np.pi * np.outer(t, m) / P  # (M+1, K)
-    y = (np.cos(ph) @ (a / m).T) + (np.sin(ph) @ (b / m).T)
-    return _standardise(y)
+    ph = 2 * np.pi * np.asarray(t, float)[..., None] * m / P  # (..., K)
+    return (np.cos(ph) @ (a / m).T) + (np.sin(ph) @ (b / m).T)
 
 
 def figure_eight(M: int = M_DEFAULT) -> np.ndarray:

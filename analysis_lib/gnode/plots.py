@@ -213,3 +213,37 @@ def plot_explore_flow(model, x_const=(0.0, 0.0), y0=(0.5, -0.5), n_input: int = 
         ax.set_title(f"{MODEL_LABEL.get(model.cell.kind, model.cell.kind)}: {key}, x = {tuple(x_const)}")
         ax.set_aspect("equal")
     return fig
+
+
+def plot_proxy(outs: list[dict], examples: tuple, template_acc: float, label: str, prototypes=None,
+               n_show: int = 4):
+    """F11 (SYNTHETIC PROXY): the first `n_show` class prototypes (lines, if given) with the observed
+    points of three samples each, and test accuracy of gnODE vs nODE (bars: seed mean, dots: seeds)
+    with chance and a nearest-prototype baseline. `examples` = (x, labels) of the proxy data;
+    `label` is printed as the figure's title."""
+    plt = _plt()
+    x, lab = examples
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.0), gridspec_kw={"width_ratios": [1.2, 1]})
+    for c in np.unique(lab)[:n_show]:
+        if prototypes is not None:
+            a1.plot(*prototypes[c].T, "-", color=f"C{c}", lw=1.5, label=f"class {c} prototype")
+        for i in np.flatnonzero(lab == c)[:3]:
+            keep = x[i, :, 2] > 0
+            a1.plot(x[i, keep, 0], x[i, keep, 1], ".", color=f"C{c}", ms=3, alpha=0.7)
+    a1.set_aspect("equal"); a1.set_xlabel("$y_1$"); a1.set_ylabel("$y_2$")
+    a1.set_title("prototypes and observed points of 3 samples each", fontsize=10)
+    a1.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    kinds = list(dict.fromkeys(o["run"].kind for o in outs))
+    for j, k in enumerate(kinds):
+        acc = [o["test_acc"] for o in outs if o["run"].kind == k]
+        a2.bar(j, np.mean(acc), 0.6, color=f"C{j}", alpha=0.7)
+        a2.plot(np.full(len(acc), j), acc, "ko", ms=4)
+    n_classes = len(np.unique(lab))
+    a2.axhline(1 / n_classes, color="k", ls=":", label=f"chance 1/{n_classes}")
+    a2.axhline(template_acc, color="gray", ls="--", label=f"nearest prototype {template_acc:.2f}")
+    a2.set_xticks(range(len(kinds)), [MODEL_LABEL[k] for k in kinds]); a2.set_ylim(0, 1.05)
+    a2.set_ylabel("test accuracy (dots: seeds)")
+    a2.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.suptitle(label, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -3,7 +3,7 @@
     python -m analysis_lib.gnode.precompute                       # everything, local CPU
     python -m analysis_lib.gnode.precompute --workers 13 --expr-device cuda
 
-Every flip-flop run of the FULL notebook (the same run lists, so the same cache keys) is trained
+Every flip-flop and synthetic-proxy run of the FULL notebook (the same run lists, so the same cache keys) is trained
 with `al.sweep`, longest first, and every FULL expressivity ensemble is fitted, one process per
 depth (on a GPU these are launch-bound, so three processes keep it busier than one). Results land
 in `reports/cache/full/03_gated_neural_odes/` (or `--cache-dir`), where `make reproduce MODE=full
@@ -18,9 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-from .experiments import ff2_runs, ff2v_runs, ff3f_runs, ff3v_runs, init_ablation_runs, set_smoke, train_runs
+from .experiments import ff2_runs, ff2v_runs, ff3f_runs, ff3v_runs, init_ablation_runs, run_jobs, set_smoke
+from .proxy import proxy_runs
 
-WHAT: tuple[str, ...] = ("training", "expressivity")
+WHAT: tuple[str, ...] = ("training", "expressivity", "proxy")
 
 
 def full_training_runs(seed: int = 0) -> list:
@@ -39,8 +40,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m analysis_lib.gnode.precompute", description=__doc__.split("\n")[0])
     ap.add_argument("--cache-dir", type=Path, default=None, help="default: the FULL cache of notebook 03")
     ap.add_argument("--seed", type=int, default=0, help="the notebook's SEED (default 0)")
-    ap.add_argument("--what", default="training,expressivity",
-                    help=f"comma-separated subset of {', '.join(WHAT)} (default: both)")
+    ap.add_argument("--what", default=",".join(WHAT),
+                    help=f"comma-separated subset of {', '.join(WHAT)} (default: all; 'training' is the flip-flop "
+                         "runs, 'proxy' the synthetic-proxy runs)")
     ap.add_argument("--workers", type=int, default=2, help="processes for flip-flop training (default 2)")
     ap.add_argument("--expr-device", default="cpu", help="device for the expressivity fits, e.g. cuda (default cpu)")
     ap.add_argument("--depths", default="1,2,3", help="expressivity depths, comma-separated (default 1,2,3)")
@@ -80,10 +82,12 @@ def main(argv=None) -> int:
             res = full_expressivity(device=args.expr_device, cache_dir=cache, depths=depths, progress=False)
             for p in res["provenance"]:
                 print(f"expressivity {p['ensemble']}: {p['wall_s']:.0f} s on {p['device']}", flush=True)
-    if "training" in what:
-        runs = full_training_runs(args.seed)
-        print(f"training {len(runs)} flip-flop runs on {args.workers} worker(s) into {cache}", flush=True)
-        outs = train_runs(runs, device="cpu", cache_dir=cache, workers=args.workers)
+    runs = (full_training_runs(args.seed) if "training" in what else []) + (
+        proxy_runs(args.seed) if "proxy" in what else [])
+    if runs:
+        print(f"training {len(runs)} runs ({' and '.join(w for w in ('training', 'proxy') if w in what)}) on "
+              f"{args.workers} worker(s) into {cache}", flush=True)
+        outs = run_jobs(runs, device="cpu", cache_dir=cache, workers=args.workers)
         print(f"training done: {len(outs)} runs, {time.perf_counter() - t0:.0f} s", flush=True)
     rc = max([p.wait() for p in procs], default=0)
     print(f"precompute finished in {time.perf_counter() - t0:.0f} s (exit {rc})", flush=True)

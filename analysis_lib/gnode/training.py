@@ -83,6 +83,12 @@ def mse(model: FlipFlopModel, x, y, batch_size: int = 500) -> float:
     return total / y.numel()
 
 
+def sequence_mse(model: FlipFlopModel, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The flip-flop loss: MSE over trials × bins × channels of y_t = C h_t + c (every bin)."""
+    yh, _ = model(x)
+    return torch.mean((yh - y) ** 2)
+
+
 def _clone_state(model) -> dict:
     # state_dict() returns references: deep-copy so later steps do not overwrite the best checkpoint.
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -90,9 +96,13 @@ def _clone_state(model) -> dict:
 
 def train(model: FlipFlopModel, train_data, val_data, config: TrainConfig = TrainConfig(), seed: int = 0,
           device: str = "cpu", checkpoint: str | Path | None = None, progress: bool = True,
-          desc: str = "train") -> TrainResult:
+          desc: str = "train", loss_fn=sequence_mse) -> TrainResult:
     """Train `model` on `train_data = (x, y)`; select on `val_data`. Returns a `TrainResult`; the
     model is left holding the best-validation parameters.
+
+    `loss_fn(model, x, y) -> scalar tensor` is minimised and, for validation, averaged over the
+    validation trials (default: `sequence_mse`). `val_data=None`: no selection, the model keeps
+    its final parameters (used where the spec names no validation set, e.g. the synthetic proxy).
 
     `checkpoint`: a file written every `config.checkpoint_every` epochs and at the end (model,
     optimiser, histories, best state); if it exists, training resumes from it.
@@ -106,9 +116,12 @@ def train(model: FlipFlopModel, train_data, val_data, config: TrainConfig = Trai
     torch.manual_seed(seed)
     model.to(device)
     xt, yt = (_as_tensor(a, device) for a in train_data)
-    xv, yv = (_as_tensor(a, device) for a in val_data)
-    if xt.ndim != 3 or xt.shape[:2] != yt.shape[:2] or xv.shape[:2] != yv.shape[:2]:
-        raise ValueError("train_data and val_data must be pairs (x, y) of shape (trials, T, ·)")
+    xv, yv = (_as_tensor(a, device) for a in val_data) if val_data is not None else (None, None)
+    n_match = 2 if loss_fn is sequence_mse else 1  # other losses may take one label per trial
+    if xt.ndim != 3 or xt.shape[:n_match] != yt.shape[:n_match] or (
+            xv is not None and xv.shape[:n_match] != yv.shape[:n_match]):
+        raise ValueError("train_data and val_data must be pairs (x, y) with x of shape (trials, T, d) and y of shape "
+                         + ("(trials, T, D)" if n_match == 2 else "(trials, ...)"))
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, betas=(0.9, 0.999), eps=1e-8,
                             weight_decay=config.weight_decay)
     res = TrainResult(best_state=_clone_state(model))
@@ -122,8 +135,17 @@ def train(model: FlipFlopModel, train_data, val_data, config: TrainConfig = Trai
     it = res.epochs_done * n_batches
     t0 = time.perf_counter() - res.wall_s
 
+    @torch.no_grad()
+    def val_loss() -> float:
+        if loss_fn is sequence_mse:
+            return mse(model, xv, yv)
+        return sum(float(loss_fn(model, xv[i:i + 500], yv[i:i + 500])) * len(xv[i:i + 500])
+                   for i in range(0, len(xv), 500)) / len(xv)
+
     def validate():
-        v = mse(model, xv, yv)
+        if xv is None:
+            return
+        v = val_loss()
         res.val_loss.append(v)
         res.val_iter.append(it)
         if v < res.best_val:
@@ -141,8 +163,7 @@ def train(model: FlipFlopModel, train_data, val_data, config: TrainConfig = Trai
         model.train()
         for b in range(n_batches):
             sl = slice(b * config.batch_size, (b + 1) * config.batch_size)
-            yh, _ = model(xt[sl])
-            loss = torch.mean((yh - yt[sl]) ** 2)
+            loss = loss_fn(model, xt[sl], yt[sl])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
@@ -161,6 +182,8 @@ def train(model: FlipFlopModel, train_data, val_data, config: TrainConfig = Trai
             save()
     bar.close()
     res.wall_s = time.perf_counter() - t0
+    if xv is None:  # no selection: the final parameters are the result
+        res.best_state, res.best_iter = _clone_state(model), it
     save()
     model.load_state_dict(res.best_state)
     return res
