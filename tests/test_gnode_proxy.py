@@ -117,8 +117,10 @@ def test_a_short_run_learns_and_is_seeded(tmp_path):
     assert c["test_acc"] == a["test_acc"]
     model = gn.build_model("gnode", 16, 3, D=10, hidden=(64, 64), seed=0)
     model.load_state_dict(a["state"])
-    x, lab = make_pen_strokes(10, 1_000_003)
-    assert accuracy(model, x, lab) == a["test_acc"]
+    assert accuracy(model, *run.test_data()) == a["test_acc"]
+    assert a["train_acc"] == accuracy(model, *run.train_data())
+    xtr, ltr = run.train_data()
+    assert np.bincount(ltr).tolist() == [30] * 10 and len(set(ltr[:50].tolist())) > 5  # shuffled, balanced
 
 
 def test_smoke_mode_shrinks_proxy_runs():

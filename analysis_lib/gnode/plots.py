@@ -245,5 +245,4 @@ def plot_proxy(outs: list[dict], examples: tuple, template_acc: float, label: st
     a2.set_ylabel("test accuracy (dots: seeds)")
     a2.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.suptitle(label, fontsize=10)
-    fig.tight_layout()
     return fig

@@ -135,7 +135,7 @@ def nearest_prototype_accuracy(x, labels, cfg: PenStrokeConfig = PenStrokeConfig
 
 @dataclass(frozen=True)
 class ProxyRun:
-    """One proxy training run (the unit of `al.sweep`). Test data use seed `data_seed + 1_000_003`."""
+    """One proxy training run (the unit of `al.sweep`) and its data."""
 
     kind: str
     N: int = 16
@@ -150,6 +150,17 @@ class ProxyRun:
     def __post_init__(self):
         if self.kind not in PROXY_KINDS:
             raise ValueError(f"kind must be one of {PROXY_KINDS}; got {self.kind!r}")
+
+    def train_data(self):
+        """(x, labels), shuffled once with `data_seed`: the generator returns classes in blocks and
+        minibatches are taken in a fixed order."""
+        x, lab = make_pen_strokes(self.n_train_per_class, self.data_seed, self.data)
+        order = np.random.default_rng(self.data_seed).permutation(len(x))
+        return x[order], lab[order]
+
+    def test_data(self):
+        """(x, labels) of the independent test set (seed `data_seed + 1_000_003`)."""
+        return make_pen_strokes(self.n_test_per_class, self.data_seed + 1_000_003, self.data)
 
 
 def proxy_runs(seed: int = 0, n_seeds: int = 3) -> list[ProxyRun]:
@@ -168,11 +179,7 @@ def run_proxy(run: ProxyRun, device: str = "cpu", cache_dir: str | Path | None =
     """Build the proxy data and model, train, return {'run', 'state', 'result', 'train_acc',
     'test_acc', 'provenance'}. With `cache_dir` the finished run is cached and an interrupted one
     resumes from its checkpoint."""
-    x, lab = make_pen_strokes(run.n_train_per_class, run.data_seed, run.data)
-    # fixed, shuffled order: classes come in blocks, and minibatches are taken in order (no shuffling)
-    order = np.random.default_rng(run.data_seed).permutation(len(x))
-    x, lab = x[order], lab[order]
-    xte, lte = make_pen_strokes(run.n_test_per_class, run.data_seed + 1_000_003, run.data)
+    (x, lab), (xte, lte) = run.train_data(), run.test_data()
     model = build_model(run.kind, run.N, 3, D=run.data.n_classes, hidden=run.hidden, h0_mode="affine",
                         seed=run.model_seed)
     done = ckpt = None
