@@ -16,7 +16,6 @@ decay 1e-2, batch 50, 100 epochs, no validation selection); test accuracy.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import torch.nn.functional as F
 
 from .cells import FlipFlopModel, build_model
 from .expressivity import DELTA, M_DEFAULT, fourier_curve, fourier_target, sample_times
-from .training import TrainConfig, train
+from .training import TrainConfig, cached_run, train, trained_record
 
 PROXY_KINDS: tuple[str, ...] = ("gnode", "node")
 PROXY_LABEL = "synthetic proxy — not the paper's datasets, not comparable with the paper"
@@ -168,35 +167,19 @@ def proxy_runs(seed: int = 0, n_seeds: int = 3) -> list[ProxyRun]:
     return [ProxyRun(k, data_seed=s, model_seed=s) for s in range(seed, seed + n_seeds) for k in PROXY_KINDS]
 
 
-def _proxy_key(run: ProxyRun) -> str:
-    import hashlib
-
-    return f"proxy_{run.kind}_" + hashlib.sha1(repr(run).encode()).hexdigest()[:12]
-
-
 def run_proxy(run: ProxyRun, device: str = "cpu", cache_dir: str | Path | None = None,
               progress: bool = False) -> dict:
     """Build the proxy data and model, train, return {'run', 'state', 'result', 'train_acc',
     'test_acc', 'provenance'}. With `cache_dir` the finished run is cached and an interrupted one
     resumes from its checkpoint."""
     (x, lab), (xte, lte) = run.train_data(), run.test_data()
-    model = build_model(run.kind, run.N, 3, D=run.data.n_classes, hidden=run.hidden, h0_mode="affine",
-                        seed=run.model_seed)
-    done = ckpt = None
-    if cache_dir is not None:
-        done = Path(cache_dir) / f"{_proxy_key(run)}.done.pt"
-        ckpt = Path(cache_dir) / f"{_proxy_key(run)}.ckpt.pt"
-        if done.exists():
-            return torch.load(done, weights_only=False)
-    res = train(model, (x, lab), None, run.config, seed=run.model_seed, device=device, checkpoint=ckpt,
-                progress=progress, desc=f"proxy {run.kind}", loss_fn=last_state_cross_entropy)
-    model.cpu()
-    where = torch.cuda.get_device_name(0) if str(device).startswith("cuda") else f"cpu ({os.cpu_count()} cores seen)"
-    out = {"run": run, "state": {k: v.cpu() for k, v in res.best_state.items()}, "result": res,
-           "train_acc": accuracy(model, x, lab), "test_acc": accuracy(model, xte, lte),
-           "provenance": {"device": where, "torch": torch.__version__}}
-    out["result"].best_state = out["state"]
-    if done is not None:
-        torch.save(out, done)
-        ckpt.unlink(missing_ok=True)
-    return out
+
+    def fit(checkpoint):
+        model = build_model(run.kind, run.N, 3, D=run.data.n_classes, hidden=run.hidden, h0_mode="affine",
+                            seed=run.model_seed)
+        res = train(model, (x, lab), None, run.config, seed=run.model_seed, device=device, checkpoint=checkpoint,
+                    progress=progress, desc=f"proxy {run.kind}", loss_fn=last_state_cross_entropy)
+        model.cpu()
+        return trained_record(run, res, device, train_acc=accuracy(model, x, lab), test_acc=accuracy(model, xte, lte))
+
+    return cached_run(run, cache_dir, fit)

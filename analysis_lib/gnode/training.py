@@ -220,7 +220,7 @@ def run_flipflop(run: FlipFlopRun, device: str = "cpu", cache_dir: str | Path | 
     """Build data and model, train, and return {'run', 'state', 'result', 'val_mse', 'test_mse'}.
 
     Data: `n_trials` trials (seed `data_seed`); the first `n_train` train, the last `n_val`
-    validate (released split); `n_test` independent trials (seed `data_seed + 1`) test.
+    validate (released split); `n_test` independent trials (seed `data_seed + 1_000_003`) test.
     With `cache_dir`, the finished run is cached and an interrupted one resumes.
     """
     from .flipflop import make_flipflop, splits
@@ -228,30 +228,46 @@ def run_flipflop(run: FlipFlopRun, device: str = "cpu", cache_dir: str | Path | 
     x, y = make_flipflop(run.n_bits, run.n_trials, run.variant, seed=run.data_seed)
     tr, va = splits(x, y, run.n_train, run.n_val)
     xte, yte = make_flipflop(run.n_bits, run.n_test, run.variant, seed=run.data_seed + 1_000_003)
-    model = build_model(run.kind, run.N, run.n_bits, hidden=run.hidden, alpha=run.alpha, h0_mode=run.h0_mode,
-                        seed=run.model_seed, init=run.init)
-    done = ckpt = None
-    if cache_dir is not None:
-        key = _run_key(run)
-        done = Path(cache_dir) / f"{key}.done.pt"
-        ckpt = Path(cache_dir) / f"{key}.ckpt.pt"
-        if done.exists():
-            return torch.load(done, weights_only=False)
-    res = train(model, tr, va, run.config, seed=run.model_seed, device=device, checkpoint=ckpt,
-                progress=progress, desc=f"{run.kind} N={run.N}")
-    model.cpu()
-    where = torch.cuda.get_device_name(0) if str(device).startswith("cuda") else f"cpu ({os.cpu_count()} cores seen)"
-    out = {"run": run, "state": {k: v.cpu() for k, v in res.best_state.items()}, "result": res,
-           "val_mse": mse(model, *va), "test_mse": mse(model, xte, yte),
-           "provenance": {"device": where, "torch": torch.__version__}}
-    out["result"].best_state = out["state"]
-    if done is not None:
-        torch.save(out, done)
-        ckpt.unlink(missing_ok=True)  # the finished run supersedes its resume point
+
+    def fit(checkpoint):
+        model = build_model(run.kind, run.N, run.n_bits, hidden=run.hidden, alpha=run.alpha, h0_mode=run.h0_mode,
+                            seed=run.model_seed, init=run.init)
+        res = train(model, tr, va, run.config, seed=run.model_seed, device=device, checkpoint=checkpoint,
+                    progress=progress, desc=f"{run.kind} N={run.N}")
+        model.cpu()
+        return trained_record(run, res, device, val_mse=mse(model, *va), test_mse=mse(model, xte, yte))
+
+    return cached_run(run, cache_dir, fit)
+
+
+def cached_run(run, cache_dir: str | Path | None, fit) -> dict:
+    """`fit(checkpoint_path_or_None) -> dict` once per run: with `cache_dir`, a finished run is read
+    back from `<key>.done.pt`, and an interrupted one resumes from `<key>.ckpt.pt` (removed when done).
+    The key is the model kind and size plus a hash of the run's repr (every field counts)."""
+    if cache_dir is None:
+        return fit(None)
+    key = _run_key(run)
+    done = Path(cache_dir) / f"{key}.done.pt"
+    ckpt = Path(cache_dir) / f"{key}.ckpt.pt"
+    if done.exists():
+        return torch.load(done, weights_only=False)
+    out = fit(ckpt)
+    torch.save(out, done)
+    ckpt.unlink(missing_ok=True)  # the finished run supersedes its resume point
     return out
 
 
-def _run_key(run: FlipFlopRun) -> str:
+def trained_record(run, res: TrainResult, device: str, **metrics) -> dict:
+    """The cached record of a finished run: {'run', 'state' (CPU copies of the selected parameters),
+    'result', **metrics, 'provenance' (device, torch version)}."""
+    where = torch.cuda.get_device_name(0) if str(device).startswith("cuda") else f"cpu ({os.cpu_count()} cores seen)"
+    state = {k: v.cpu() for k, v in res.best_state.items()}
+    res.best_state = state
+    return {"run": run, "state": state, "result": res, **metrics,
+            "provenance": {"device": where, "torch": torch.__version__}}
+
+
+def _run_key(run) -> str:
     import hashlib
 
     return f"{run.kind}_N{run.N}_" + hashlib.sha1(repr(run).encode()).hexdigest()[:12]
