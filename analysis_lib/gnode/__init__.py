@@ -5,8 +5,8 @@ Modules: `flipflop` (N-bit flip-flop tasks), `cells` (nODE, gnODE, mGRU, GRU, RN
 vector field; parameter counts; critical rescaling), `training` (AdamW, best-validation checkpoint,
 resumable), `slow_points` (slow-point finder, drift test, speed/gate maps, retention,
 torchdiffeq re-integration), `expressivity` (our operationalisation of the expressivity measure,
-masked batched ensembles), `proxy` (the labelled synthetic
-proxy for the real-world tasks, FULL only), `experiments` (QUICK/FULL run lists and analyses), `precompute` (FULL caches on a bigger machine:
+masked batched ensembles), `proxy` (the labelled synthetic proxy for the real-world tasks, FULL
+only), `experiments` (QUICK/FULL run lists and analyses), `precompute` (FULL caches on a bigger machine:
 `python -m analysis_lib.gnode.precompute`), `plots`.
 """
 from .cells import (MODEL_KINDS, FlipFlopModel, build_model, critical_rescale, param_count,
@@ -19,9 +19,9 @@ from .expressivity import (AutonomousEnsemble, FitSpec, count_self_crossings, ex
                            tradeoff_stats)
 from .flipflop import (VARIANTS, kept_pulses_theory, make_flipflop, retention_inputs, splits, target_grid,
                        variant_target_set, zero_mse, zero_mse_theory)
-from .proxy import (PROXY_KINDS, PROXY_LABEL, PenStrokeConfig, class_prototype, ProxyRun, make_pen_strokes, nearest_prototype_accuracy,
-                    proxy_runs, run_proxy)
+from .proxy import (PROXY_KINDS, PROXY_LABEL, PenStrokeConfig, ProxyRun, class_prototype, make_pen_strokes,
+                    nearest_prototype_accuracy, proxy_runs, run_proxy)
 from .slow_points import (coverage, corners_found, find_slow_points, model_field, pca_spectrum, reintegrate,
                           retention_curve, ring_stats, slow_fraction, speed_gate_grid)
-from .training import (FlipFlopRun, sequence_mse, TrainConfig, TrainResult, default_lr, model_from_run, mse, provenance_summary,
-                       run_flipflop, train)
+from .training import (FlipFlopRun, TrainConfig, TrainResult, default_lr, model_from_run, mse, provenance_summary,
+                       run_flipflop, sequence_mse, train)

@@ -172,9 +172,8 @@ def run_proxy(run: ProxyRun, device: str = "cpu", cache_dir: str | Path | None =
     """Build the proxy data and model, train, return {'run', 'state', 'result', 'train_acc',
     'test_acc', 'provenance'}. With `cache_dir` the finished run is cached and an interrupted one
     resumes from its checkpoint."""
-    (x, lab), (xte, lte) = run.train_data(), run.test_data()
-
     def fit(checkpoint):
+        (x, lab), (xte, lte) = run.train_data(), run.test_data()
         model = build_model(run.kind, run.N, 3, D=run.data.n_classes, hidden=run.hidden, h0_mode="affine",
                             seed=run.model_seed)
         res = train(model, (x, lab), None, run.config, seed=run.model_seed, device=device, checkpoint=checkpoint,

@@ -225,11 +225,10 @@ def run_flipflop(run: FlipFlopRun, device: str = "cpu", cache_dir: str | Path | 
     """
     from .flipflop import make_flipflop, splits
 
-    x, y = make_flipflop(run.n_bits, run.n_trials, run.variant, seed=run.data_seed)
-    tr, va = splits(x, y, run.n_train, run.n_val)
-    xte, yte = make_flipflop(run.n_bits, run.n_test, run.variant, seed=run.data_seed + 1_000_003)
-
     def fit(checkpoint):
+        x, y = make_flipflop(run.n_bits, run.n_trials, run.variant, seed=run.data_seed)
+        tr, va = splits(x, y, run.n_train, run.n_val)
+        xte, yte = make_flipflop(run.n_bits, run.n_test, run.variant, seed=run.data_seed + 1_000_003)
         model = build_model(run.kind, run.N, run.n_bits, hidden=run.hidden, alpha=run.alpha, h0_mode=run.h0_mode,
                             seed=run.model_seed, init=run.init)
         res = train(model, tr, va, run.config, seed=run.model_seed, device=device, checkpoint=checkpoint,
