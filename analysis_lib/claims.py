@@ -11,6 +11,18 @@ Status rules (`evaluate`):
   with neither tolerance the comparison is exact;
 - nothing to compare with: status "info" (recorded, never fails).
 A NaN or infinite measured value fails every numeric comparison.
+
+Two kinds of record (`kind`):
+- `"result"` (default): tests a statement of the paper, or of our stated reading of it, against an
+  independent expectation. A checked result names the paper claims it supports (`supports="C5"`),
+  which the notebook declares first with `declare_paper_claims`.
+- `"check"`: an identity, a consistency or implementation check, a formula against a second coding
+  of itself, a solver against a second solver of the same equation. Useful, never counted as a
+  result, and never a stand-in for a result that failed. A failing check fails the notebook too.
+
+`coverage(paper_claims, records)` turns the results into one row per paper claim: reproduced
+(every supporting result passes), not reproduced (every one fails), partly (some of each), or not
+tested (no checked result supports it).
 """
 from __future__ import annotations
 
@@ -20,15 +32,52 @@ import numbers
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 CLAIM_MIME = "application/vnd.analysis-lib.claim+json"
+PAPER_CLAIMS_MIME = "application/vnd.analysis-lib.paper-claims+json"
 SOURCES: tuple[str, ...] = ("paper", "data", "derived", "simulation")
 STATUSES: tuple[str, ...] = ("pass", "fail", "info")
+KINDS: tuple[str, ...] = ("result", "check")
+CLAIM_SOURCES: tuple[str, ...] = ("abstract", "paper", "reading")
+"""Where a paper claim's statement comes from: the abstract, the paper's text, or our reading of it."""
+COVERAGE: tuple[str, ...] = ("reproduced", "partly", "not reproduced", "not tested")
 _KEY_RE = re.compile(r"^[a-z0-9_]+(\.[A-Za-z0-9_\-]+)+$")
+_ID_RE = re.compile(r"^[A-Z][A-Za-z0-9_.]*$")
 _SYMBOL = {"pass": "✓", "fail": "✗", "info": "·"}
 
 _registry: dict[str, "ClaimRecord"] = {}
+_declared: dict[str, "PaperClaim"] = {}
+_declared_paper: list[str] = []
+
+
+@dataclass(frozen=True)
+class PaperClaim:
+    """One statement of the paper the notebook sets out to test.
+
+    `id`: short and stable (`C5`); `statement`: one line; `source`: one of `CLAIM_SOURCES`;
+    `untestable`: why it cannot be tested here (e.g. the data are not public), or "".
+    """
+
+    id: str
+    statement: str
+    source: str
+    untestable: str = ""
+
+    def __post_init__(self):
+        if not isinstance(self.id, str) or not _ID_RE.match(self.id):
+            raise ValueError(f"paper claim id must look like 'C5' (a capital letter, then letters, digits, '_' or '.'); "
+                             f"got {self.id!r}")
+        if not isinstance(self.statement, str) or not self.statement.strip():
+            raise ValueError(f"paper claim {self.id}: statement must be a non-empty string")
+        if self.source not in CLAIM_SOURCES:
+            raise ValueError(f"paper claim {self.id}: source must be one of {', '.join(CLAIM_SOURCES)}; "
+                             f"got {self.source!r}")
+        if not isinstance(self.untestable, str):
+            raise ValueError(f"paper claim {self.id}: untestable must be a string (the reason) or ''")
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -43,19 +92,24 @@ class ClaimRecord:
     note: str
     status: str
     tolerance: str = field(default="")
+    kind: str = field(default="result")
+    supports: tuple[str, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["within"] = list(self.within) if self.within is not None else None
+        d["supports"] = list(self.supports)
         return d
 
     @property
     def line(self) -> str:
         """The one line a reader sees: symbol, key, measured vs expected, source, note."""
-        text = f"{_SYMBOL[self.status]} {self.key}: measured {_fmt(self.measured)}"
+        text = f"{_SYMBOL[self.status]} {self.key}{' (check)' if self.kind == 'check' else ''}: measured {_fmt(self.measured)}"
         if self.tolerance:
             text += f" vs {self.tolerance}"
         text += f" [{self.source}]"
+        if self.supports:
+            text += f" supports {', '.join(self.supports)}"
         if self.note:
             text += f" — {self.note}"
         return text
@@ -149,15 +203,32 @@ def evaluate(measured: Any, expected: Any = None, *, rel: float | None = None, a
     return ("pass" if math.fabs(measured - expected) <= tol * (1 + 1e-12) else "fail"), desc
 
 
+def _normalize_supports(supports: Any) -> tuple[str, ...]:
+    if supports is None:
+        return ()
+    if isinstance(supports, str):
+        supports = [part.strip() for part in supports.split(",") if part.strip()]
+    if not isinstance(supports, (list, tuple)) or not all(isinstance(i, str) for i in supports):
+        raise ValueError(f"supports must be a claim id like 'C5', a comma-separated string or a list of ids; got {supports!r}")
+    for claim_id in supports:
+        if not _ID_RE.match(claim_id):
+            raise ValueError(f"supports: {claim_id!r} is not a claim id like 'C5'")
+    return tuple(dict.fromkeys(supports))
+
+
 def claim(key: str, measured: Any, expected: Any = None, *, rel: float | None = None,
           abs: float | None = None, within: tuple[Any, Any] | None = None, source: str,
-          note: str = "") -> ClaimRecord:
-    """Record a checked result of the paper and show it.
+          note: str = "", kind: str = "result", supports: str | Sequence[str] | None = None) -> ClaimRecord:
+    """Record a checked result of the paper (or a check of our code) and show it.
 
     `key`: dotted, prefixed by the paper (`gating.zero_fp.threshold`), unique per notebook.
     `source`: where `expected` comes from, one of `SOURCES`. The expected value must be
     independent of `measured`. A failing claim does not raise: the notebook goes on and the
     runner reports it.
+    `kind`: `"result"` (a statement of the paper against an independent expectation) or `"check"`
+    (identity, consistency, implementation). `supports`: the ids of the declared paper claims a
+    result tests (`"C5"`, `"C1,C3"` or `["C1", "C3"]`); required for a checked result, not
+    allowed on a check.
     """
     if not isinstance(key, str) or not _KEY_RE.match(key):
         raise ValueError(f"key must be dotted and prefixed by the paper, like 'gating.zero_fp.threshold'; got {key!r}")
@@ -165,7 +236,24 @@ def claim(key: str, measured: Any, expected: Any = None, *, rel: float | None = 
         raise ValueError(f"source must be one of {', '.join(SOURCES)}; got {source!r}")
     if not isinstance(note, str):
         raise ValueError(f"note must be a string; got {type(note).__name__}")
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
+    supports = _normalize_supports(supports)
     status, desc = evaluate(measured, expected, rel=rel, abs=abs, within=within)
+    if kind == "check" and supports:
+        raise ValueError(f"{key}: a check supports no paper claim (it tests our code, not the paper); "
+                         f"drop supports={list(supports)!r} or make it a result")
+    if kind == "result" and status != "info" and not supports:
+        raise ValueError(f"{key}: a checked result must name the paper claims it supports, e.g. supports='C1'"
+                         + (f" (declared: {', '.join(_declared)})" if _declared else "")
+                         + "; an identity or implementation check is kind='check'")
+    if supports:
+        if not _declared:
+            raise ValueError(f"{key}: supports={list(supports)!r} but no paper claims are declared; call "
+                             "al.declare_paper_claims(paper, claims) first")
+        unknown = [i for i in supports if i not in _declared]
+        if unknown:
+            raise ValueError(f"{key}: supports names undeclared paper claims {unknown}; declared: {', '.join(_declared)}")
     record = ClaimRecord(
         key=key,
         measured=_plain(measured),
@@ -177,11 +265,109 @@ def claim(key: str, measured: Any, expected: Any = None, *, rel: float | None = 
         note=note,
         status=status,
         tolerance=desc,
+        kind=kind,
+        supports=supports,
     )
     # Re-running a cell interactively replaces the record under the same key.
     _registry[key] = record
     _show(record)
     return record
+
+
+def declare_paper_claims(paper: str, claims: Sequence[PaperClaim]) -> list[PaperClaim]:
+    """Declare the paper's claims this notebook tests (call once, after `setup_notebook`).
+
+    `paper`: a short citation shown above the coverage table. Emits the table as a display output
+    with the MIME type `PAPER_CLAIMS_MIME` so the runner builds the coverage matrix from the executed
+    notebook; later `claim(..., supports=...)` calls are checked against these ids.
+    """
+    if not isinstance(paper, str) or not paper.strip():
+        raise ValueError("paper must be a non-empty string (a short citation)")
+    claims = list(claims)
+    if not claims or not all(isinstance(c, PaperClaim) for c in claims):
+        raise ValueError("claims must be a non-empty sequence of PaperClaim")
+    ids = [c.id for c in claims]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"paper claim ids must be unique; got {ids}")
+    _declared.clear()
+    _declared.update({c.id: c for c in claims})
+    _declared_paper[:] = [paper]
+    payload = {"paper": paper, "claims": [c.to_json() for c in claims]}
+    lines = [f"Claims of {paper}:"] + [f"  {c.id} [{c.source}] {c.statement}"
+                                        + (f" (not testable here: {c.untestable})" if c.untestable else "")
+                                        for c in claims]
+    text = "\n".join(lines)
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is not None:
+            display({PAPER_CLAIMS_MIME: payload, "text/plain": text}, raw=True)
+            return claims
+    except ImportError:  # pragma: no cover
+        pass
+    print(text)
+    return claims
+
+
+def declared_paper_claims() -> list[PaperClaim]:
+    """The paper claims declared in this process since the last `setup_notebook`."""
+    return list(_declared.values())
+
+
+def coverage(paper_claims: Sequence[PaperClaim | dict[str, Any]], records: Sequence[ClaimRecord | dict[str, Any]]
+             ) -> list[dict[str, Any]]:
+    """One row per paper claim: its coverage status and the result keys behind it.
+
+    Rule: only checked results (kind "result", status pass or fail) count. A claim is
+    *reproduced* when at least one result supports it and every one passes, *not reproduced*
+    when every one fails, *partly* when some pass and some fail, and *not tested* when none
+    supports it (with the declared reason when it is untestable here). Checks never count.
+    """
+    rows = []
+    recs = [r.to_json() if isinstance(r, ClaimRecord) else r for r in records]
+    for pc in paper_claims:
+        pc = pc.to_json() if isinstance(pc, PaperClaim) else pc
+        support = [r for r in recs if r.get("kind", "result") == "result" and pc["id"] in (r.get("supports") or [])]
+        passed = [r["key"] for r in support if r.get("status") == "pass"]
+        failed = [r["key"] for r in support if r.get("status") == "fail"]
+        info = [r["key"] for r in support if r.get("status") == "info"]
+        if not passed and not failed:
+            status = "not tested"
+        elif not failed:
+            status = "reproduced"
+        elif not passed:
+            status = "not reproduced"
+        else:
+            status = "partly"
+        rows.append({"id": pc["id"], "statement": pc["statement"], "source": pc["source"],
+                     "untestable": pc.get("untestable", ""), "status": status, "pass": passed, "fail": failed,
+                     "info": info})
+    return rows
+
+
+def count_kinds(records: Sequence[ClaimRecord | dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """{"result": {"pass": n, "fail": n, "info": n}, "check": {...}}: results and checks counted apart."""
+    recs = [r.to_json() if isinstance(r, ClaimRecord) else r for r in records]
+    return {k: {s: sum(r.get("kind", "result") == k and r.get("status") == s for r in recs) for s in STATUSES}
+            for k in KINDS}
+
+
+_COVERAGE_MARK = {"reproduced": "✓ reproduced", "partly": "◐ partly", "not reproduced": "✗ not reproduced",
+                  "not tested": "○ not tested"}
+
+
+def coverage_markdown(rows: Sequence[dict[str, Any]], *, key_limit: int = 6) -> str:
+    """The coverage rows as a Markdown table (claim, statement, status, results behind it)."""
+    lines = ["| claim | statement | source | status | results (✓ pass / ✗ fail) |", "|---|---|---|---|---|"]
+    for row in rows:
+        keys = [f"✓ `{k}`" for k in row["pass"]] + [f"✗ `{k}`" for k in row["fail"]]
+        shown = ", ".join(keys[:key_limit]) + (f", … ({len(keys) - key_limit} more)" if len(keys) > key_limit else "")
+        if not keys:
+            shown = f"not testable here: {row['untestable']}" if row.get("untestable") else "—"
+        statement = str(row["statement"]).replace("|", "\\|")
+        lines.append(f"| {row['id']} | {statement} | {row['source']} | {_COVERAGE_MARK[row['status']]} | {shown} |")
+    return "\n".join(lines)
 
 
 def _show(record: ClaimRecord) -> None:
@@ -205,6 +391,8 @@ def _escape(text: str) -> str:
 
 def reset_registry() -> None:
     _registry.clear()
+    _declared.clear()
+    _declared_paper.clear()
 
 
 def recorded_claims() -> list[ClaimRecord]:
@@ -212,43 +400,67 @@ def recorded_claims() -> list[ClaimRecord]:
     return list(_registry.values())
 
 
-def read_claims(executed_notebook: str | Path) -> list[dict[str, Any]]:
-    """All claim records in an executed notebook, in cell order (the runner's reader)."""
+def _read_mime(executed_notebook: str | Path, mime: str) -> list[Any]:
     nb = json.loads(Path(executed_notebook).read_text(encoding="utf-8"))
-    records = []
+    found = []
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            if CLAIM_MIME in data:
-                rec = data[CLAIM_MIME]
-                records.append(json.loads(rec) if isinstance(rec, str) else rec)
-    return records
+            if mime in data:
+                rec = data[mime]
+                found.append(json.loads(rec) if isinstance(rec, str) else rec)
+    return found
+
+
+def read_claims(executed_notebook: str | Path) -> list[dict[str, Any]]:
+    """All claim records in an executed notebook, in cell order (the runner's reader)."""
+    return _read_mime(executed_notebook, CLAIM_MIME)
+
+
+def read_paper_claims(executed_notebook: str | Path) -> dict[str, Any] | None:
+    """The paper-claims table an executed notebook declared ({"paper", "claims"}), or None."""
+    found = _read_mime(executed_notebook, PAPER_CLAIMS_MIME)
+    return found[-1] if found else None
+
+
+def read_provenance(executed_notebook: str | Path) -> dict[str, Any] | None:
+    """The provenance record the closing cell emitted (code files, versions, device, cache use)."""
+    from .provenance import PROVENANCE_MIME
+
+    found = _read_mime(executed_notebook, PROVENANCE_MIME)
+    return found[-1] if found else None
 
 
 def summarize_claims(not_reproduced: list[str] | tuple[str, ...] = ()) -> dict[str, int]:
     """The closing cell: what is reproduced, what is not, generated from the recorded claims.
 
-    `not_reproduced` lists what the notebook cannot reproduce (stated plainly, e.g. a task
-    whose data is not public). Returns the counts per status.
+    Shows the coverage of the declared paper claims (`coverage`), then results and checks counted
+    apart, then every record by status. `not_reproduced` lists what the notebook cannot reproduce
+    (stated plainly, e.g. a task whose data is not public). Also emits this run's provenance
+    record (`provenance.emit`) for the runner. Returns the counts per status.
     """
     records = recorded_claims()
     counts = {s: sum(r.status == s for r in records) for s in STATUSES}
-    lines = [
-        "## What is reproduced, what is not",
-        "",
-        f"**{counts['pass']} of {counts['pass'] + counts['fail']} checked claims pass**"
-        f" ({counts['info']} informational records).",
-        "",
-    ]
-    for status, title in (("pass", "Reproduced"), ("fail", "Not reproduced (claim failed)"), ("info", "Recorded, not checked")):
-        group = [r for r in records if r.status == status]
+    kinds = count_kinds(records)
+    res, chk = kinds["result"], kinds["check"]
+    lines = ["## What is reproduced, what is not", ""]
+    if _declared:
+        lines += [f"**Claims of {_declared_paper[0] if _declared_paper else 'the paper'}** "
+                  "(reproduced = every result that supports the claim passes; checks never count):", "",
+                  coverage_markdown(coverage(list(_declared.values()), records)), ""]
+    lines += [f"**Results: {res['pass']} of {res['pass'] + res['fail']} pass** ({res['info']} informational); "
+              f"**checks: {chk['pass']} of {chk['pass'] + chk['fail']} pass** ({chk['info']} informational).", ""]
+    for kind, status, title in (("result", "fail", "Results that failed"), ("check", "fail", "Checks that failed"),
+                                ("result", "pass", "Results that hold"), ("check", "pass", "Checks that hold"),
+                                ("result", "info", "Recorded, not checked"), ("check", "info", "Recorded checks, not checked")):
+        group = [r for r in records if r.status == status and r.kind == kind]
         if group:
             lines.append(f"**{title}**")
             lines.append("")
             lines.extend(f"- `{r.key}`: {_fmt(r.measured)}" + (f" vs {r.tolerance}" if r.tolerance else "")
-                         + f" [{r.source}]" for r in group)
+                         + f" [{r.source}]" + (f" supports {', '.join(r.supports)}" if r.supports else "") for r in group)
             lines.append("")
     if not_reproduced:
         lines.append("**Not reproducible here**")
@@ -265,4 +477,7 @@ def summarize_claims(not_reproduced: list[str] | tuple[str, ...] = ()) -> dict[s
             print(text)
     except ImportError:  # pragma: no cover
         print(text)
+    from . import provenance
+
+    provenance.emit()
     return counts

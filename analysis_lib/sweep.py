@@ -5,6 +5,10 @@ a pool of local processes with one BLAS/torch thread each (small dense linear al
 faster single-threaded; the cores are used by running points side by side). Any executor
 with `submit` works unchanged: a `ThreadPoolExecutor`, a `ProcessPoolExecutor`, or a Dask
 cluster's `distributed.Client(...).get_executor()` for FULL sweeps on many machines.
+
+With `cache_dir`, every point is cached on its own as soon as it finishes (`_cache.cached_call`:
+keyed by the function, the point's parameters and the code's fingerprint), so an interrupted
+sweep resumes and a changed point or changed code is recomputed.
 """
 from __future__ import annotations
 
@@ -55,6 +59,12 @@ def _call(fn: Callable[..., Any], point: Any) -> Any:
     return fn(**point) if isinstance(point, Mapping) else fn(point)
 
 
+def _call_cached(fn: Callable[..., Any], point: Mapping[str, Any], cache_dir) -> Any:
+    from ._cache import cached_call
+
+    return cached_call(fn, point, cache_dir=cache_dir)
+
+
 def default_executor(max_workers: int | None = None) -> ProcessPoolExecutor:
     """Local processes, one BLAS/torch thread each.
 
@@ -68,14 +78,27 @@ def default_executor(max_workers: int | None = None) -> ProcessPoolExecutor:
 
 
 def sweep(fn: Callable[..., Any], grid: Iterable[Any] | Mapping[str, Sequence[Any]], executor: Executor | str | None = None,
-          progress: bool = True, *, max_workers: int | None = None, desc: str | None = None) -> list[Any]:
+          progress: bool = True, *, max_workers: int | None = None, desc: str | None = None,
+          cache_dir: str | os.PathLike | None = None) -> list[Any]:
     """`[fn(**p) if p is a dict else fn(p) for p in grid]`, evaluated in parallel.
 
     `grid`: a sequence of points, or a dict of axes expanded by `grid_product`.
     `executor`: None (local processes), `"serial"` (in this process, for debugging), or any
     `concurrent.futures.Executor`; one passed in is not shut down here.
+    `cache_dir`: cache each point's result there (points must be keyword dicts and `fn` a
+    function of an importable module, whose code the cache key fingerprints); None: no cache.
     """
     points = grid_product(**grid) if isinstance(grid, Mapping) else list(grid)
+    call: Callable[..., Any] = _call
+    if cache_dir is not None:
+        if not all(isinstance(point, Mapping) for point in points):
+            raise ValueError("sweep(..., cache_dir=...) needs every point to be a dict of keyword arguments")
+        if getattr(fn, "__module__", "__main__") == "__main__":
+            raise ValueError("sweep(..., cache_dir=...) needs a function from an importable module (its source is part of "
+                             "the cache key); a function defined in a notebook cannot be fingerprinted")
+        import functools
+
+        call = functools.partial(_call_cached, cache_dir=cache_dir)
     if max_workers is not None and (not isinstance(max_workers, int) or max_workers < 1):
         raise ValueError(f"max_workers must be a positive integer; got {max_workers!r}")
     if isinstance(executor, str) and executor != "serial":
@@ -87,13 +110,13 @@ def sweep(fn: Callable[..., Any], grid: Iterable[Any] | Mapping[str, Sequence[An
         if executor == "serial" or not points:
             results = []
             for point in points:
-                results.append(_call(fn, point))
+                results.append(call(fn, point))
                 bar.update(1)
             return results
         own = executor is None
         pool = default_executor(max_workers) if own else executor
         try:
-            futures = {pool.submit(_call, fn, point): i for i, point in enumerate(points)}
+            futures = {pool.submit(call, fn, point): i for i, point in enumerate(points)}
             results: list[Any] = [None] * len(points)
             for future in as_completed(futures):
                 results[futures[future]] = future.result()

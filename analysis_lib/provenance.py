@@ -1,0 +1,85 @@
+"""Provenance of a run: which code produced it, on what, and how much came from cache.
+
+The closing cell of every notebook (`summarize_claims`) emits `record()` as a display output with
+the MIME type `PROVENANCE_MIME`; the runner adds the commit, the dirty flag and wall time, and keeps
+it in `figures/<notebook>/claims.json`. Whether a committed FULL row is still current is decided
+by comparing its fingerprints with the ones the same files give now (`reproduce --status`):
+
+- `notebook_fingerprint(path)`: the stored notebook's cells (type and source; outputs ignored);
+- `code_fingerprint(files)`: the package files the kernel had imported when the notebook ended
+  (and the data files beside them), by relative path and contents.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from ._cache import hash_files, library_versions, stats
+from ._paths import repo_root
+
+PROVENANCE_MIME = "application/vnd.analysis-lib.provenance+json"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def imported_code_files() -> list[str]:
+    """Files of this package imported in this process, and the .json data files beside them,
+    as paths relative to the repository root (sorted)."""
+    root = _PACKAGE_DIR.parent
+    files: set[Path] = set()
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if not path:
+            continue
+        path = Path(path).resolve()
+        if path.suffix == ".py" and path.is_relative_to(_PACKAGE_DIR):
+            files.add(path)
+            files.update(path.parent.glob("*.json"))
+    return sorted(p.relative_to(root).as_posix() for p in files)
+
+
+def code_fingerprint(files: Sequence[str], root: Path | None = None) -> str:
+    """sha256 (16 hex digits) of the listed files, relative to the repository root."""
+    return hash_files(sorted(files), root or repo_root())[:16]
+
+
+def notebook_fingerprint(path: str | Path) -> str:
+    """sha256 (16 hex digits) of a notebook's cell types and sources: what the notebook says and
+    does, not its outputs or metadata."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    cells = [[c.get("cell_type"), "".join(c.get("source", ""))] for c in nb.get("cells", [])]
+    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()[:16]
+
+
+def device() -> str:
+    from .notebook import current_config
+
+    cfg = current_config()
+    return cfg.device if cfg else "cpu"
+
+
+def record() -> dict[str, Any]:
+    """This process's provenance: imported code files and their fingerprint, versions, device, cache use."""
+    files = imported_code_files()
+    return {"code_files": files, "code_fingerprint": code_fingerprint(files, _PACKAGE_DIR.parent),
+            "versions": library_versions(), "device": device(), "cache": stats()}
+
+
+def emit() -> dict[str, Any]:
+    """Show the provenance record as a display output the runner reads back (`claims.read_provenance`)."""
+    rec = record()
+    text = (f"provenance: {len(rec['code_files'])} code files, fingerprint {rec['code_fingerprint']}, "
+            f"device {rec['device']}, cache {rec['cache']['hit']} hits / {rec['cache']['miss']} misses in this kernel")
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is not None:
+            display({PROVENANCE_MIME: rec, "text/plain": text}, raw=True)
+            return rec
+    except ImportError:  # pragma: no cover
+        pass
+    print(text)
+    return rec
