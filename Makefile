@@ -11,11 +11,13 @@ JOBS   ?= 1
 PYTEST_ARGS ?=
 LAB_ARGS ?=
 
-.PHONY: all setup reproduce test test-slow lab bench llm-server clean help
+.PHONY: all setup reproduce status test test-slow lab bench llm-server clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make reproduce [MODE=quick|full] [ONLY=<notebook>] [JOBS=N]  re-run notebooks, print the scorecard"
+	@echo "  (MODE=full refuses a tree with uncommitted or untracked source files unless ALLOW_DIRTY=1)"
+	@echo "make status                   each notebook's last FULL run: commit, current or stale"
 	@echo "make test                     unit tests + every notebook in QUICK mode"
 	@echo "make test-slow                also the slow tests"
 	@echo "make lab                      JupyterLab on notebooks/"
@@ -31,7 +33,11 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 reproduce: $(STAMP)
-	$(PY) -m analysis_lib.reproduce --mode $(MODE) --jobs $(JOBS) $(if $(ONLY),--only $(ONLY),)
+	$(PY) -m analysis_lib.reproduce --mode $(MODE) --jobs $(JOBS) $(if $(ONLY),--only $(ONLY),) \
+	  $(if $(filter-out 0,$(ALLOW_DIRTY)),--allow-dirty,)
+
+status: $(STAMP)
+	@$(PY) -m analysis_lib.reproduce --status
 
 test: $(STAMP)
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)

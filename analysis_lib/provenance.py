@@ -6,8 +6,9 @@ it in `figures/<notebook>/claims.json`. Whether a committed FULL row is still cu
 by comparing its fingerprints with the ones the same files give now (`reproduce --status`):
 
 - `notebook_fingerprint(path)`: the stored notebook's cells (type and source; outputs ignored);
-- `code_fingerprint(files)`: the package files the kernel had imported when the notebook ended
-  (and the data files beside them), by relative path and contents.
+- `code_fingerprint(file_hashes(files))`: the package files the kernel had imported when the
+  notebook ended (and the data files beside them), by relative path and contents; the per-file
+  hashes are kept too, so a stale row names the files that changed.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from ._cache import hash_files, library_versions, stats
+from ._cache import library_versions, stats
 from ._paths import repo_root
 
 PROVENANCE_MIME = "application/vnd.analysis-lib.provenance+json"
@@ -40,9 +41,19 @@ def imported_code_files() -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in files)
 
 
-def code_fingerprint(files: Sequence[str], root: Path | None = None) -> str:
-    """sha256 (16 hex digits) of the listed files, relative to the repository root."""
-    return hash_files(sorted(files), root or repo_root())[:16]
+def file_hashes(files: Sequence[str], root: Path | None = None) -> dict[str, str]:
+    """{relative path: sha256 (12 hex digits) of its contents, or "missing"} for the listed files."""
+    root = root or repo_root()
+    out = {}
+    for rel in sorted(files):
+        path = root / rel
+        out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.exists() else "missing"
+    return out
+
+
+def code_fingerprint(hashes: dict[str, str]) -> str:
+    """sha256 (16 hex digits) over the per-file hashes (`file_hashes`)."""
+    return hashlib.sha256(json.dumps(sorted(hashes.items())).encode()).hexdigest()[:16]
 
 
 def notebook_fingerprint(path: str | Path) -> str:
@@ -62,8 +73,8 @@ def device() -> str:
 
 def record() -> dict[str, Any]:
     """This process's provenance: imported code files and their fingerprint, versions, device, cache use."""
-    files = imported_code_files()
-    return {"code_files": files, "code_fingerprint": code_fingerprint(files, _PACKAGE_DIR.parent),
+    hashes = file_hashes(imported_code_files(), _PACKAGE_DIR.parent)
+    return {"code_files": hashes, "code_fingerprint": code_fingerprint(hashes),
             "versions": library_versions(), "device": device(), "cache": stats()}
 
 

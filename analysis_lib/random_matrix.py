@@ -14,6 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
+from .claims import PaperClaim
+
+TOUR_CLAIMS = (
+    PaperClaim("T1", "Eigenvalues of an N×N matrix with i.i.d. N(0, g²/N) entries fill the disk |λ| ≤ g uniformly "
+                     "as N → ∞ (Girko's circular law)", "paper"),
+    PaperClaim("T2", "At finite N the spectral radius approaches g as N grows", "reading"),
+)
+"""The 'paper' of the tour: textbook random-matrix results (Girko 1985), not one of the five papers."""
+
 
 @dataclass(frozen=True)
 class GinibreParams:

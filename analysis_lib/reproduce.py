@@ -14,6 +14,14 @@ In FULL mode each notebook's record is also kept next to its committed figures
 (`figures/<notebook>/claims.json`) and `REPRODUCTION.md` at the repository root is rebuilt
 from all of them, so `--only` updates one notebook's section and keeps the others.
 
+Both scorecards open with the coverage of each paper's declared claims (reproduced / partly / not
+reproduced / not tested, from the results that support each claim) and count results and checks
+apart. Every record carries its provenance: the commit and whether the tree was dirty (untracked
+files under `analysis_lib/` and `notebooks/` count), fingerprints of the notebook and of the code it
+imported, library versions, device, wall time and cache hits. FULL refuses a dirty tree unless
+`ALLOW_DIRTY=1` (then the row says so). `--status` compares each committed FULL record's
+fingerprints with the files as they are now and prints current or stale, without running anything.
+
 A notebook that raises is reported with its cell index and error; the other notebooks still
 run. The exit status is 1 when any notebook failed or any claim failed, 2 for bad arguments.
 """
@@ -37,8 +45,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ._paths import repo_root
-from .claims import read_claims
+from .claims import count_kinds, coverage, read_claims, read_paper_claims, read_provenance
 from .notebook import MODES
+from .provenance import code_fingerprint, file_hashes, notebook_fingerprint
 
 # (per-cell, per-notebook) seconds. QUICK budgets are 3 min a notebook; the margin absorbs a
 # loaded CI machine. FULL notebooks may take an hour or more on 2 cores.
@@ -56,6 +65,8 @@ class NotebookResult:
     error: dict[str, Any] | None = None
     executed_path: str | None = None
     html_path: str | None = None
+    paper_claims: dict[str, Any] | None = None  # {"paper": citation, "claims": [PaperClaim as dict]}
+    provenance: dict[str, Any] | None = None
 
     @property
     def n_fail(self) -> int:
@@ -67,6 +78,14 @@ class NotebookResult:
 
     def counts(self) -> dict[str, int]:
         return {s: sum(c.get("status") == s for c in self.claims) for s in ("pass", "fail", "info")}
+
+    def kind_counts(self) -> dict[str, dict[str, int]]:
+        """Results and checks counted apart, per status."""
+        return count_kinds(self.claims)
+
+    def coverage(self) -> list[dict[str, Any]]:
+        """Coverage rows of the declared paper claims (`claims.coverage`); [] when none were declared."""
+        return coverage(self.paper_claims["claims"], self.claims) if self.paper_claims else []
 
 
 class RunnerError(ValueError):
@@ -236,13 +255,16 @@ def run_notebook(name: str, mode: str = "quick", *, seed: int = 0, out_dir: Path
     notebook_timeout = notebook_timeout or default_nb
     result_file = out / f".{name}.result.json"
     result_file.unlink(missing_ok=True)
+    cache_log = out / f".{name}.cache.log"  # every cache hit/miss, from the kernel and its sweep workers
+    cache_log.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "analysis_lib.reproduce", "--worker", name, "--mode", mode, "--seed", str(seed),
            "--notebook-dir", str(nb_dir), "--out", str(out), "--cell-timeout", str(cell_timeout),
            "--result", str(result_file)]
     if progress_bar:
         cmd.append("--progress-bar")
     env = dict(os.environ, ANALYSIS_LIB_NOTEBOOK=name, ANALYSIS_LIB_MODE=mode, ANALYSIS_LIB_HEADLESS="1",
-               PYDEVD_DISABLE_FILE_VALIDATION="1")
+               PYDEVD_DISABLE_FILE_VALIDATION="1", ANALYSIS_LIB_CACHE_LOG=str(cache_log))
+    nb_fingerprint = notebook_fingerprint(nb_dir / f"{name}.ipynb")  # the notebook as it was run
     t0 = time.perf_counter()
     # A session of its own, so a timeout kills the worker together with its kernel.
     proc = subprocess.Popen(cmd, env=env, start_new_session=True)
@@ -275,6 +297,14 @@ def run_notebook(name: str, mode: str = "quick", *, seed: int = 0, out_dir: Path
                 "error": {"cell_index": None, "exec_count": None, "ename": "WorkerCrashed",
                           "evalue": f"worker exited with status {proc.returncode}"}}
     claims = read_claims(executed) if info.get("executed_path") else []
+    paper_claims = read_paper_claims(executed) if info.get("executed_path") else None
+    kernel = (read_provenance(executed) if info.get("executed_path") else None) or {}
+    events = cache_log.read_text().split() if cache_log.exists() else []
+    cache_log.unlink(missing_ok=True)
+    provenance = {"notebook_fingerprint": nb_fingerprint, "code_fingerprint": kernel.get("code_fingerprint"),
+                  "code_files": kernel.get("code_files"), "versions": kernel.get("versions"),
+                  "device": kernel.get("device"), "wall_s": round(info["wall_s"], 1),
+                  "cache_hits": sum(e == "hit" for e in events), "cache_misses": sum(e == "miss" for e in events)}
     keys = [c["key"] for c in claims]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates and info["status"] == "ok":
@@ -283,7 +313,8 @@ def run_notebook(name: str, mode: str = "quick", *, seed: int = 0, out_dir: Path
                          "evalue": f"claim keys recorded more than once: {', '.join(duplicates)}"}
     return NotebookResult(notebook=name, mode=mode, status=info["status"], wall_s=info["wall_s"],
                           peak_rss_mb=info.get("peak_rss_mb"), claims=claims, error=info.get("error"),
-                          executed_path=info.get("executed_path"), html_path=info.get("html_path"))
+                          executed_path=info.get("executed_path"), html_path=info.get("html_path"),
+                          paper_claims=paper_claims, provenance=provenance)
 
 
 _LIVE_WORKERS: set = set()  # worker processes now running (each the leader of its own session)
@@ -331,11 +362,16 @@ def run_all(names: Sequence[str], mode: str, *, seed: int = 0, jobs: int = 1, ou
     return [results[n] for n in names]
 
 
+def _kinds_text(res: NotebookResult) -> str:
+    k = res.kind_counts()
+    r, c = k["result"], k["check"]
+    return (f"results {r['pass']} pass / {r['fail']} fail / {r['info']} info, "
+            f"checks {c['pass']} pass / {c['fail']} fail")
+
+
 def _progress_line(res: NotebookResult, elapsed: float) -> str:
-    c = res.counts()
     line = (f"{'✓' if res.ok else '✗'} {res.notebook}: {res.status} in {res.wall_s:.1f} s — "
-            f"{len(res.claims)} claims: {c['pass']} pass, {c['fail']} fail, {c['info']} info "
-            f"[total elapsed {elapsed:.0f} s]")
+            f"{len(res.claims)} records: {_kinds_text(res)} [total elapsed {elapsed:.0f} s]")
     if res.error:
         line += f"\n    error in cell {res.error.get('cell_index')}: {res.error.get('ename')}: {res.error.get('evalue')}"
     return line
@@ -372,68 +408,148 @@ def _tolerance(c: dict[str, Any]) -> str:
 
 
 _MARK = {"pass": "✓", "fail": "✗", "info": "·"}
+_COVERAGE_MARK = {"reproduced": "✓ reproduced", "partly": "◐ partly", "not reproduced": "✗ not reproduced",
+                  "not tested": "○ not tested"}
+COVERAGE_RULE = ("Only *results* count (a result tests a statement of the paper, or our stated reading of it, against an "
+                 "independent expectation); *checks* (identities, consistency and implementation checks) never do. "
+                 "A claim is **reproduced** when every result that supports it passes, **partly** when some pass and "
+                 "some fail, **not reproduced** when every one fails, and **not tested** when no checked result "
+                 "supports it.")
 
 
 def _md_escape(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def scorecard_markdown(results: Sequence[NotebookResult], title: str = "Claims scorecard", level: int = 1) -> str:
-    """The Markdown scorecard: a summary table, then one claims table per notebook (headings at `level`)."""
+def _keys_cell(row: dict[str, Any], limit: int = 4) -> str:
+    keys = [f"✓ `{k}`" for k in row["pass"]] + [f"✗ `{k}`" for k in row["fail"]]
+    if not keys:
+        return _md_escape(f"not testable here: {row['untestable']}") if row.get("untestable") else "—"
+    more = f" … +{len(keys) - limit}" if len(keys) > limit else ""
+    return ", ".join(keys[:limit]) + more
+
+
+def coverage_table(results: Sequence[NotebookResult], stale: dict[str, bool] | None = None) -> list[str]:
+    """One coverage table for all notebooks: notebook, claim, statement, source, status, results behind it."""
+    stale = stale or {}
+    lines = ["| notebook | claim | statement | source | status | results behind it |", "|---|---|---|---|---|---|"]
+    for r in results:
+        if not r.paper_claims:
+            lines.append(f"| {r.notebook} | — | _no paper claims declared in this record_ | | | |")
+            continue
+        label = f"{r.notebook} **(stale)**" if stale.get(r.notebook) else r.notebook
+        for row in r.coverage():
+            lines.append(f"| {label} | {row['id']} | {_md_escape(row['statement'])} | {row['source']} | "
+                         f"{_COVERAGE_MARK[row['status']]} | {_keys_cell(row)} |")
+    return lines
+
+
+def _cache_cell(prov: dict[str, Any]) -> str:
+    """'hits of lookups' from a provenance record; empty when it was not recorded."""
+    hits = prov.get("cache_hits")
+    return "" if hits is None else f"{hits} of {hits + prov.get('cache_misses', 0)}"
+
+
+def coverage_summary(results: Sequence[NotebookResult]) -> str:
+    rows = [row for r in results for row in r.coverage()]
+    n = {status: sum(row["status"] == status for row in rows) for status in _COVERAGE_MARK}
+    return (f"{len(rows)} paper claims: {n['reproduced']} reproduced, {n['partly']} partly, "
+            f"{n['not reproduced']} not reproduced, {n['not tested']} not tested")
+
+
+def scorecard_markdown(results: Sequence[NotebookResult], title: str = "Claims scorecard", level: int = 1,
+                       stale: dict[str, bool] | None = None) -> str:
+    """The Markdown scorecard: the paper-claim coverage, a summary table (results and checks apart),
+    then one table of records per notebook (headings at `level`)."""
     h = "#" * level
-    lines = [f"{h} {title}", "", "| notebook | status | wall (s) | peak RSS (MB) | pass | fail | info |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = [f"{h} {title}", "", f"{h}# Paper claims: coverage", "", COVERAGE_RULE, "",
+             coverage_summary(results) + ".", ""]
+    lines += coverage_table(results, stale)
+    lines += ["", f"{h}# Notebooks", "",
+              "| notebook | status | wall (s) | peak RSS (MB) | results ✓ | results ✗ | results · | checks ✓ | checks ✗ | from cache |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
-        c = r.counts()
+        k = r.kind_counts()
         rss = f"{r.peak_rss_mb:.0f}" if r.peak_rss_mb else ""
+        cache = _cache_cell(r.provenance or {})
         lines.append(f"| {r.notebook} | {'✓' if r.ok else '✗'} {r.status} | {r.wall_s:.1f} | {rss} | "
-                     f"{c['pass']} | {c['fail']} | {c['info']} |")
+                     f"{k['result']['pass']} | {k['result']['fail']} | {k['result']['info']} | "
+                     f"{k['check']['pass']} | {k['check']['fail']} | {cache} |")
     for r in results:
-        lines += ["", f"{h}# {r.notebook}", ""]
+        lines += ["", f"{h}## {r.notebook}", ""]
         if r.error:
             lines += [f"**{r.status}** in cell {r.error.get('cell_index')}: `{r.error.get('ename')}`: "
                       f"{_md_escape(r.error.get('evalue', ''))}", ""]
         if not r.claims:
             lines.append("_no claims recorded_")
             continue
-        lines += ["| | key | measured | expected | tolerance | source | note |", "|---|---|---|---|---|---|---|"]
+        lines += ["| | kind | key | supports | measured | expected | tolerance | source | note |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for c in r.claims:
-            lines.append(f"| {_MARK.get(c.get('status'), '?')} | `{c['key']}` | {_fmt(c.get('measured'))} | "
+            lines.append(f"| {_MARK.get(c.get('status'), '?')} | {c.get('kind', '?')} | `{c['key']}` | "
+                         f"{', '.join(c.get('supports') or [])} | {_fmt(c.get('measured'))} | "
                          f"{_fmt(c.get('expected'))} | {_tolerance(c)} | {c.get('source', '')} | "
                          f"{_md_escape(c.get('note', ''))} |")
     return "\n".join(lines) + "\n"
 
 
 def scorecard_text(results: Sequence[NotebookResult]) -> str:
-    """The scorecard as printed on the terminal: every claim, then the totals."""
+    """The scorecard as printed on the terminal: every record, the coverage, then the totals."""
     out = []
     for r in results:
-        c = r.counts()
-        out.append(f"\n{r.notebook} — {r.status}, {r.wall_s:.1f} s, {c['pass']} pass / {c['fail']} fail / {c['info']} info")
+        out.append(f"\n{r.notebook} — {r.status}, {r.wall_s:.1f} s, {_kinds_text(r)}")
         if r.error:
             out.append(f"  {r.status} in cell {r.error.get('cell_index')}: {r.error.get('ename')}: {r.error.get('evalue')}")
         width = max((len(x["key"]) for x in r.claims), default=10)
         for x in r.claims:
             exp = _fmt(x.get("expected")) if x.get("expected") is not None else ""
             tol = _tolerance(x)
-            out.append(f"  {_MARK.get(x.get('status'), '?')} {x['key']:<{width}}  {_fmt(x.get('measured')):>10}  "
-                       f"{exp:>10}  {tol:<18} {x.get('source', '')}")
+            kind = "check " if x.get("kind") == "check" else "result"
+            out.append(f"  {_MARK.get(x.get('status'), '?')} {kind} {x['key']:<{width}}  {_fmt(x.get('measured')):>10}  "
+                       f"{exp:>10}  {tol:<18} {x.get('source', '')}  {','.join(x.get('supports') or [])}")
+        for row in r.coverage():
+            out.append(f"  {row['id']:<5} {_COVERAGE_MARK[row['status']]:<18} {row['statement']}")
     n_claims = sum(len(r.claims) for r in results)
     n_fail = sum(r.n_fail for r in results)
     n_bad = sum(r.status != "ok" for r in results)
-    out.append(f"\n{len(results)} notebooks ({n_bad} failed), {n_claims} claims ({n_fail} failed)")
+    kinds = count_kinds([c for r in results for c in r.claims])
+    out.append(f"\n{len(results)} notebooks ({n_bad} failed), {n_claims} records ({n_fail} failed): "
+               f"results {kinds['result']['pass']} pass / {kinds['result']['fail']} fail, "
+               f"checks {kinds['check']['pass']} pass / {kinds['check']['fail']} fail; {coverage_summary(results)}")
     return "\n".join(out)
 
 
-def _git_commit() -> str:
+# ---------------------------------------------------------------------------------------------
+# Provenance
+
+# Untracked files here change what a notebook computes: they make the tree dirty like a modification.
+SOURCE_DIRS = ("analysis_lib", "notebooks")
+
+
+def git_state(root: Path | None = None) -> dict[str, Any]:
+    """{"commit": short sha or "unknown", "dirty": bool, "dirty_files": [...]}: modified tracked files
+    anywhere, and untracked files under `SOURCE_DIRS` (ignored files do not count)."""
+    root = root or repo_root()
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=20).stdout
+
     try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo_root(), capture_output=True,
-                             text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo_root(),
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return (sha + ("+dirty" if dirty else "")) if sha else "unknown"
+        sha = git("rev-parse", "--short", "HEAD").strip()
+        changed = [line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines() if line]
+        untracked = [line for line in git("ls-files", "--others", "--exclude-standard", "--", *SOURCE_DIRS).splitlines()
+                     if line]
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return {"commit": "unknown", "dirty": True, "dirty_files": ["(git not available)"]}
+    if not sha:
+        return {"commit": "unknown", "dirty": True, "dirty_files": ["(not a git checkout)"]}
+    files = sorted(set(changed) | {f"{f} (untracked)" for f in untracked})
+    return {"commit": sha, "dirty": bool(files), "dirty_files": files}
+
+
+def _git_commit() -> str:
+    state = git_state()
+    return state["commit"] + ("+dirty" if state["dirty"] else "")
 
 
 def _machine() -> str:
@@ -448,14 +564,41 @@ def _machine() -> str:
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, device {device}"
 
 
+def staleness(record: dict[str, Any], root: Path | None = None) -> tuple[bool, list[str]]:
+    """(stale?, reasons) of a recorded run against the files as they are now: the notebook's cells,
+    and every code file the run imported. A record without fingerprints is stale (it cannot be
+    shown to be current)."""
+    root = root or repo_root()
+    prov = record.get("provenance") or {}
+    recorded_files = prov.get("code_files")
+    if not prov.get("notebook_fingerprint") or not recorded_files:
+        return True, ["no fingerprints recorded (the run predates provenance records)"]
+    reasons = []
+    nb_path = root / "notebooks" / f"{record['notebook']}.ipynb"
+    if not nb_path.exists():
+        reasons.append("the notebook no longer exists")
+    elif notebook_fingerprint(nb_path) != prov["notebook_fingerprint"]:
+        reasons.append("the notebook changed")
+    now = file_hashes(list(recorded_files), root)
+    changed = [f for f, h in recorded_files.items() if now.get(f) != h]
+    if changed:
+        shown = ", ".join(changed[:4]) + (f" and {len(changed) - 4} more" if len(changed) > 4 else "")
+        reasons.append(f"code changed: {shown}")
+    return bool(reasons), reasons
+
+
 def write_reports(results: Sequence[NotebookResult], out_dir: Path, mode: str, seed: int,
-                  git_commit: str | None = None) -> dict[str, Path]:
+                  git_commit: str | dict[str, Any] | None = None) -> dict[str, Path]:
     """claims.json, claims.md and timings.csv in `out_dir`; in FULL also REPRODUCTION.md.
     `git_commit`: the code's version, taken before the run (the run itself rewrites tracked figures,
-    which would mark the tree "+dirty" if read now); default: read now."""
+    which would mark the tree dirty if read now): a `git_state()` dict or a commit string; default:
+    read now."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    state = git_commit if isinstance(git_commit, dict) else (
+        {"commit": git_commit, "dirty": git_commit.endswith("+dirty"), "dirty_files": []} if git_commit else git_state())
+    commit = state["commit"].removesuffix("+dirty")
     stamp = {"mode": mode, "seed": seed, "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-             "git_commit": git_commit or _git_commit(), "machine": _machine()}
+             "git_commit": commit, "dirty": state["dirty"], "dirty_files": state["dirty_files"], "machine": _machine()}
     payload = dict(stamp, notebooks={r.notebook: _record(r) for r in results})
     paths = {"claims.json": out_dir / "claims.json", "claims.md": out_dir / "claims.md",
              "timings.csv": out_dir / "timings.csv"}
@@ -485,23 +628,76 @@ def _record(r: NotebookResult) -> dict[str, Any]:
     return d
 
 
-def write_reproduction_md() -> Path:
-    """Rebuild REPRODUCTION.md from every committed `figures/<notebook>/claims.json`."""
-    root = repo_root()
-    records = []
+def committed_records(root: Path | None = None) -> list[tuple[dict[str, Any], NotebookResult]]:
+    """Every committed FULL record (`figures/<notebook>/claims.json`), in notebook order."""
+    root = root or repo_root()
+    fields = ("notebook", "mode", "status", "wall_s", "peak_rss_mb", "claims", "error", "paper_claims", "provenance")
+    out = []
     for path in sorted((root / "figures").glob("*/claims.json")):
         rec = json.loads(path.read_text(encoding="utf-8"))
-        records.append((rec, NotebookResult(**{k: rec[k] for k in ("notebook", "mode", "status", "wall_s",
-                                                                     "peak_rss_mb", "claims", "error")})))
+        out.append((rec, NotebookResult(**{k: rec.get(k) for k in fields})))
+    return out
+
+
+def _commit_cell(rec: dict[str, Any]) -> str:
+    commit = str(rec.get("git_commit", "unknown")).removesuffix("+dirty")
+    if "dirty" in rec:  # recorded by a runner that refuses a dirty FULL tree unless ALLOW_DIRTY
+        return f"{commit} **dirty** (ALLOW_DIRTY)" if rec["dirty"] else commit
+    return f"{commit} **dirty**" if str(rec.get("git_commit", "")).endswith("+dirty") else commit
+
+
+def write_reproduction_md() -> Path:
+    """Rebuild REPRODUCTION.md from every committed `figures/<notebook>/claims.json`: the coverage
+    matrix of all papers first, then the runs (provenance, current or stale), then every record."""
+    root = repo_root()
+    records = committed_records(root)
+    stale = {r.notebook: staleness(rec, root) for rec, r in records}
     header = ["# Reproduction scorecard (FULL runs)", "",
               "Rebuilt by `make reproduce MODE=full` from `figures/<notebook>/claims.json`; each notebook's",
-              "section comes from its own latest FULL run.", "", "| notebook | run (UTC) | commit | machine |",
-              "|---|---|---|---|"]
-    header += [f"| {r.notebook} | {rec['generated']} | {rec['git_commit']} | {rec['machine']} |" for rec, r in records]
-    body = scorecard_markdown([r for _, r in records], "Claims", level=2) if records else "_no FULL run recorded yet_\n"
+              "section comes from its own latest FULL run. A notebook marked **stale** has changed (its cells or the",
+              "code it imports) since that run: its rows describe older code. `python -m analysis_lib.reproduce --status`",
+              "recomputes this.", "", "## Runs", "",
+              "| notebook | run (UTC) | commit | current? | results ✓/✗/· | checks ✓/✗ | from cache | wall (s) | device | versions |",
+              "|---|---|---|---|---|---|---|---:|---|---|"]
+    for rec, r in records:
+        k = r.kind_counts()
+        prov = r.provenance or {}
+        is_stale, why = stale[r.notebook]
+        versions = ", ".join(f"{n} {v}" for n, v in (prov.get("versions") or {}).items())
+        lines_note = rec.get("relabelled")
+        state = ("**stale**: " + "; ".join(why)) if is_stale else "current"
+        if lines_note:
+            state += f"; kinds assigned later: {lines_note}"
+        lines = (f"| {r.notebook} | {rec.get('generated', '')} | {_commit_cell(rec)} | {_md_escape(state)} | "
+                 f"{k['result']['pass']}/{k['result']['fail']}/{k['result']['info']} | "
+                 f"{k['check']['pass']}/{k['check']['fail']} | "
+                 f"{_cache_cell(prov)} | "
+                 f"{r.wall_s:.0f} | {prov.get('device') or ''} | {versions} |")
+        header.append(lines)
+    body = (scorecard_markdown([r for _, r in records], "Claims", level=2, stale={n: v[0] for n, v in stale.items()})
+            if records else "_no FULL run recorded yet_\n")
     target = root / "REPRODUCTION.md"
     target.write_text("\n".join(header) + "\n\n" + body, encoding="utf-8")
     return target
+
+
+def status_lines(root: Path | None = None) -> list[str]:
+    """`--status`: per notebook, its last FULL run (commit, date), current or stale, results and checks."""
+    root = root or repo_root()
+    records = {r.notebook: (rec, r) for rec, r in committed_records(root)}
+    lines = []
+    for name in available_notebooks(root / "notebooks"):
+        if name not in records:
+            lines.append(f"{name}: no FULL run recorded")
+            continue
+        rec, r = records[name]
+        is_stale, why = staleness(rec, root)
+        k = r.kind_counts()
+        state = ("stale (" + "; ".join(why) + ")") if is_stale else "current"
+        lines.append(f"{name}: FULL {_commit_cell(rec).replace('**', '')} on {rec.get('generated', '?')} — {state} — "
+                     f"results {k['result']['pass']} pass / {k['result']['fail']} fail / {k['result']['info']} info, "
+                     f"checks {k['check']['pass']} pass / {k['check']['fail']} fail")
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------
@@ -519,6 +715,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cell-timeout", type=int, default=None,
                    help="per-cell timeout in seconds (default 600 quick, 14400 full)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default reports/<mode>)")
+    p.add_argument("--allow-dirty", action="store_true",
+                   help="FULL on a tree with uncommitted or untracked source files (also ALLOW_DIRTY=1); the row says so")
+    p.add_argument("--status", action="store_true",
+                   help="print each notebook's last FULL run, current or stale against the code now; runs nothing")
     p.add_argument("--notebook-dir", type=Path, default=None, help=argparse.SUPPRESS)
     return p
 
@@ -529,6 +729,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _worker_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.status:
+        print("\n".join(status_lines()))
+        return 0
     # SIGTERM (e.g. `kill`) unwinds like Ctrl-C, so running workers and kernels are stopped with us.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
@@ -540,12 +743,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise RunnerError(f"--{opt.replace('_', '-')} must be >= 1 second; got {getattr(args, opt)}")
     except RunnerError as exc:
         parser.error(str(exc))  # exits with status 2 and the usage line
+    state = git_state()  # before the notebooks rewrite tracked figures
+    allow_dirty = args.allow_dirty or os.environ.get("ALLOW_DIRTY", "") not in ("", "0")
+    if args.mode == "full" and state["dirty"] and not allow_dirty:
+        files = "\n  ".join(state["dirty_files"][:20])
+        print(f"refusing a FULL run on a dirty tree (commit {state['commit']}): a FULL row must come from a clean "
+              f"commit.\nChanged or untracked source files:\n  {files}\nCommit them (or stash them), or run with "
+              "ALLOW_DIRTY=1 (make reproduce MODE=full ALLOW_DIRTY=1) and the row will say it ran dirty.",
+              file=sys.stderr)
+        return 2
     out_dir = args.out or repo_root() / "reports" / args.mode
-    commit = _git_commit()  # before the notebooks rewrite tracked figures
     results = run_all(names, args.mode, seed=args.seed, jobs=args.jobs, out_dir=out_dir,
                       notebook_dir_=args.notebook_dir, cell_timeout=args.cell_timeout,
                       notebook_timeout=args.timeout)
-    paths = write_reports(results, out_dir, args.mode, args.seed, git_commit=commit)
+    paths = write_reports(results, out_dir, args.mode, args.seed, git_commit=state)
     print(scorecard_text(results))
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0 if all(r.ok for r in results) else 1

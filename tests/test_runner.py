@@ -32,7 +32,8 @@ def test_failures_give_nonzero_exit_and_the_others_still_run(mixed_run):
     payload = json.loads((out / "claims.json").read_text())
     nbs = payload["notebooks"]
     assert nbs["fx_ok"]["status"] == "ok"
-    assert [c["status"] for c in nbs["fx_ok"]["claims"]] == ["pass", "info"]
+    assert [(c["status"], c["kind"]) for c in nbs["fx_ok"]["claims"]] == [("pass", "result"), ("info", "result"),
+                                                                           ("pass", "check")]
     assert nbs["fx_failed_claim"]["status"] == "ok"
     assert [c["status"] for c in nbs["fx_failed_claim"]["claims"]] == ["fail"]
 
@@ -57,8 +58,14 @@ def test_reports_are_written(mixed_run):
     assert [r["notebook"] for r in rows] == ["fx_ok", "fx_raises", "fx_failed_claim"]
     assert all(float(r["wall_s"]) > 0 and float(r["peak_rss_mb"]) > 50 for r in rows)
     md = (out / "claims.md").read_text()
-    assert "| ✓ | `fixture.ok.value` | 1.001 | 1 | abs 0.01 | derived |" in md
-    assert "| ✗ | `fixture.failed.value` | 2 | 1 | rel 0.1 | paper |" in md
+    assert "| ✓ | result | `fixture.ok.value` | F1 | 1.001 | 1 | abs 0.01 | derived |" in md
+    assert "| ✓ | check | `fixture.ok.identity` |  | 2 | 2 | abs 1e-12 | derived |" in md
+    assert "| ✗ | result | `fixture.failed.value` | F1 | 2 | 1 | rel 0.1 | paper |" in md
+    # the coverage matrix opens the scorecard, one row per declared paper claim
+    assert md.index("Paper claims: coverage") < md.index("### fx_ok")
+    assert "| fx_ok | F1 | the value is one | paper | ✓ reproduced | ✓ `fixture.ok.value` |" in md
+    assert "| fx_ok | F2 | a claim nothing tests | reading | ○ not tested | — |" in md
+    assert "| fx_failed_claim | F1 | the value is one | paper | ✗ not reproduced | ✗ `fixture.failed.value` |" in md
     assert "fixture.ok.value" in proc.stdout  # the scorecard is printed
 
 
@@ -120,7 +127,7 @@ def test_full_mode_writes_reproduction_md(tmp_path, monkeypatch):
     res = reproduce.NotebookResult(notebook="fx_ok", mode="full", status="ok", wall_s=1.0, peak_rss_mb=100.0,
                                    claims=[{"key": "fixture.ok.value", "measured": 1.0, "expected": 1.0, "rel": None,
                                             "abs": 0.1, "within": None, "source": "paper", "note": "",
-                                            "status": "pass"}])
+                                            "status": "pass", "kind": "result", "supports": ["F1"]}])
     paths = reproduce.write_reports([res], tmp_path / "reports" / "full", "full", 0, git_commit="abc1234")
     assert (tmp_path / "figures" / "fx_ok" / "claims.json").exists()
     # the commit taken before the run is the one recorded (not "+dirty" from the figures it wrote)
@@ -173,3 +180,114 @@ def _state(pid: int) -> str:
         return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "gone"
+
+
+# --- provenance: commit, dirty tree, fingerprints, stale rows, --status ------------------------------
+
+def test_run_records_provenance_and_counts_cache_hits(tmp_path, monkeypatch):
+    monkeypatch.setenv("FX_CACHE_DIR", str(tmp_path / "cache"))
+    first = reproduce.run_notebook("fx_ok", "quick", out_dir=tmp_path / "a", notebook_dir_=FIXTURES)
+    second = reproduce.run_notebook("fx_ok", "quick", out_dir=tmp_path / "b", notebook_dir_=FIXTURES)
+    p1, p2 = first.provenance, second.provenance
+    assert (p1["cache_hits"], p1["cache_misses"]) == (0, 1)  # counted in the sweep's worker process
+    assert (p2["cache_hits"], p2["cache_misses"]) == (1, 0)
+    from analysis_lib.provenance import notebook_fingerprint
+
+    assert p1["notebook_fingerprint"] == notebook_fingerprint(FIXTURES / "fx_ok.ipynb")
+    assert "analysis_lib/random_matrix.py" in p1["code_files"] and p1["code_fingerprint"] == p2["code_fingerprint"]
+    assert p1["versions"]["torch"] and p1["device"] == "cpu"
+    assert first.paper_claims["paper"] == "Fixture (2026)"
+
+
+def _git(root, *args):
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
+                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+                        "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin"})
+
+
+@pytest.fixture
+def git_tree(tmp_path):
+    """A committed repository root with notebooks/ and analysis_lib/ (the runner's root via ANALYSIS_LIB_ROOT)."""
+    root = tmp_path / "repo"
+    for sub in ("notebooks", "analysis_lib"):
+        (root / sub).mkdir(parents=True)
+    (root / "notebooks" / "fx_ok.ipynb").write_text((FIXTURES / "fx_ok.ipynb").read_text())
+    (root / "analysis_lib" / "x.py").write_text("X = 1\n")
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "init")
+    return root
+
+
+def test_untracked_source_file_makes_the_tree_dirty(git_tree):
+    assert reproduce.git_state(git_tree)["dirty"] is False
+    (git_tree / "notebooks" / "new.ipynb").write_text("{}")
+    state = reproduce.git_state(git_tree)
+    assert state["dirty"] and state["dirty_files"] == ["notebooks/new.ipynb (untracked)"]
+
+
+def test_full_run_refuses_a_dirty_tree_unless_allowed(git_tree):
+    import os
+
+    (git_tree / "notebooks" / "untracked.ipynb").write_text("{}")
+    env = dict(os.environ, ANALYSIS_LIB_ROOT=str(git_tree))
+    env.pop("ALLOW_DIRTY", None)
+    cmd = [sys.executable, "-m", "analysis_lib.reproduce", "--mode", "full", "--notebook-dir", str(FIXTURES),
+           "--only", "fx_ok", "--out", str(git_tree / "out")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 2
+    assert "refusing a FULL run on a dirty tree" in proc.stderr and "notebooks/untracked.ipynb (untracked)" in proc.stderr
+    assert not (git_tree / "figures").exists()  # nothing ran
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(env, ALLOW_DIRTY="1"), timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rec = json.loads((git_tree / "figures" / "fx_ok" / "claims.json").read_text())
+    assert rec["dirty"] is True and "notebooks/untracked.ipynb (untracked)" in rec["dirty_files"]
+    assert "**dirty** (ALLOW_DIRTY)" in (git_tree / "REPRODUCTION.md").read_text()
+
+
+def _fake_full_record(root, code_files):
+    from analysis_lib.provenance import code_fingerprint, file_hashes, notebook_fingerprint
+
+    hashes = file_hashes(code_files, root)
+    rec = {"mode": "full", "seed": 0, "generated": "2026-12-01T00:00:00+00:00", "git_commit": "abc1234", "dirty": False,
+           "dirty_files": [], "machine": "test", "notebook": "fx_ok", "status": "ok", "wall_s": 3.0, "peak_rss_mb": 90.0,
+           "error": None, "claims": [{"key": "fixture.ok.value", "measured": 1.0, "expected": 1.0, "rel": None,
+                                      "abs": 0.1, "within": None, "source": "paper", "note": "", "status": "pass",
+                                      "kind": "result", "supports": ["F1"]}],
+           "paper_claims": {"paper": "Fixture", "claims": [{"id": "F1", "statement": "the value is one",
+                                                            "source": "paper", "untestable": ""}]},
+           "provenance": {"notebook_fingerprint": notebook_fingerprint(root / "notebooks" / "fx_ok.ipynb"),
+                          "code_files": hashes, "code_fingerprint": code_fingerprint(hashes), "versions": {},
+                          "device": "cpu", "wall_s": 3.0, "cache_hits": 0, "cache_misses": 0}}
+    (root / "figures" / "fx_ok").mkdir(parents=True)
+    (root / "figures" / "fx_ok" / "claims.json").write_text(json.dumps(rec))
+    return rec
+
+
+def test_stale_marking_and_status(git_tree, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_LIB_ROOT", str(git_tree))
+    rec = _fake_full_record(git_tree, ["analysis_lib/x.py"])
+    assert reproduce.staleness(rec, git_tree) == (False, [])
+    text = reproduce.write_reproduction_md().read_text()
+    assert "| fx_ok | 2026-12-01T00:00:00+00:00 | abc1234 | current |" in text
+    assert text.index("## Runs") < text.index("Paper claims: coverage") < text.index("### fx_ok")
+    assert "fx_ok: FULL abc1234 on 2026-12-01T00:00:00+00:00 — current" in reproduce.status_lines(git_tree)[0]
+
+    (git_tree / "analysis_lib" / "x.py").write_text("X = 2\n")  # the code the run imported changed
+    stale, why = reproduce.staleness(rec, git_tree)
+    assert stale and why == ["code changed: analysis_lib/x.py"]
+    nb = json.loads((git_tree / "notebooks" / "fx_ok.ipynb").read_text())
+    nb["cells"][0]["source"] = ["# a new title"]
+    (git_tree / "notebooks" / "fx_ok.ipynb").write_text(json.dumps(nb))
+    assert reproduce.staleness(rec, git_tree)[1] == ["the notebook changed", "code changed: analysis_lib/x.py"]
+    text = reproduce.write_reproduction_md().read_text()
+    assert "**stale**: the notebook changed; code changed: analysis_lib/x.py" in text
+    assert "| fx_ok **(stale)** | F1 |" in text
+    proc = run_cli("--status", cwd=git_tree)
+    assert proc.returncode == 0
+    # run_cli inherits ANALYSIS_LIB_ROOT from monkeypatch
+    assert "fx_ok: FULL abc1234" in proc.stdout and "stale (the notebook changed" in proc.stdout
+
+
+def test_a_record_without_fingerprints_is_stale():
+    assert reproduce.staleness({"notebook": "x"}) == (True, ["no fingerprints recorded (the run predates provenance records)"])
