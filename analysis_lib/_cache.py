@@ -165,14 +165,11 @@ def library_versions() -> dict[str, str]:
 
 
 def hash_files(paths, root: Path) -> str:
-    """sha256 over (relative path, contents) of `paths` in order; a missing file hashes as such."""
+    """sha256 over (path relative to `root`, contents) of `paths` in order; a missing file hashes as such."""
     h = hashlib.sha256()
-    for path in paths:
-        path = Path(path)
-        full = path if path.is_absolute() else root / path
-        rel = full.resolve().relative_to(root.resolve()).as_posix() if full.resolve().is_relative_to(root.resolve()) else str(path)
-        h.update(rel.encode() + b"\0")
-        h.update(full.read_bytes() if full.exists() else b"<missing>")
+    for path in map(Path, paths):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() if path.exists() else b"<missing>")
         h.update(b"\0")
     return h.hexdigest()
 
