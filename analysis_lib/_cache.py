@@ -35,6 +35,8 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 # Top-level modules that record, show or place results but never compute them: editing how a claim
 # is printed must not throw away hours of cached sweeps. Everything else a unit imports counts.
 PRESENTATION_UNITS = frozenset(f"{PACKAGE}.{m}" for m in ("claims", "provenance", "figures", "explore", "reproduce", "_paths"))
+# Files inside a subpackage that only declare text (each paper's claims table): not part of the key.
+PRESENTATION_FILES = frozenset({"paper_claims.py"})
 _stats = {"hit": 0, "miss": 0}
 _import_memo: dict[tuple[str, int, int], frozenset[str]] = {}
 
@@ -88,7 +90,8 @@ def _unit_files(unit: str) -> list[Path]:
     name = unit.split(".", 1)[1]
     folder = _PACKAGE_DIR / name
     if folder.is_dir():
-        return sorted(p for p in folder.rglob("*") if p.suffix in (".py", ".json") and "__pycache__" not in p.parts)
+        return sorted(p for p in folder.rglob("*") if p.suffix in (".py", ".json") and "__pycache__" not in p.parts
+                      and p.name not in PRESENTATION_FILES)
     path = _PACKAGE_DIR / f"{name}.py"
     return [path] if path.exists() else []
 
@@ -273,28 +276,57 @@ def stats() -> dict[str, int]:
     return dict(_stats)
 
 
+def _stored_result(path: Path, key: Mapping[str, Any], wanted_labels: Any) -> tuple[bool, Any]:
+    """(hit?, result) of the entry at `path`: a hit only when its stored key and labels are the wanted ones."""
+    if not path.exists():
+        return False, None
+    try:
+        entry = load_pickle(path)
+    except Exception:  # an unreadable entry is recomputed, never trusted
+        return False, None
+    if isinstance(entry, dict) and entry.get("key") == key and entry.get("labels") == wanted_labels:
+        return True, entry["result"]
+    return False, None
+
+
+def is_cached(fn: Callable, params: Mapping[str, Any] | None = None, *, cache_dir: str | Path | None,
+              labels: Any = None) -> bool:
+    """Whether `cache_dir` holds `fn(**params)` under its current key with these `labels` (no call, no count)."""
+    if cache_dir is None:
+        return False
+    key = cache_key(fn, params)
+    return _stored_result(_file_for(cache_dir, fn, key, ".pkl"), key, canonical(labels, "labels"))[0]
+
+
 def cached_call(fn: Callable, params: Mapping[str, Any] | None = None, *, cache_dir: str | Path | None,
-                labels: Any = None) -> Any:
-    """`fn(**params)`, cached under `cache_dir` by `cache_key(fn, params)` (None: no cache).
+                labels: Any = None, not_in_key: Mapping[str, Any] | None = None,
+                checkpoint_suffix: str | None = None) -> Any:
+    """`fn(**params, **not_in_key)`, cached under `cache_dir` by `cache_key(fn, params)` (None: no cache).
 
     `labels`: what the result is laid out on (a grid's axes, the seeds); stored with it and
     compared on a hit. A stored entry whose key or labels differ is recomputed and overwritten.
+    `not_in_key`: arguments that never change the result (a device, a progress bar): passed to
+    `fn` but not part of the key, so a result computed elsewhere is found. `checkpoint_suffix`:
+    `fn` also gets `checkpoint=` a resume file keyed like the result (`cache_file(..., suffix)`; None
+    without a cache), removed once the result is stored, so only this very computation resumes it.
     """
     params = dict(params or {})
+    extra = dict(not_in_key or {})
+    if checkpoint_suffix is not None:
+        extra["checkpoint"] = None if cache_dir is None else cache_file(cache_dir, fn, params, checkpoint_suffix)
     if cache_dir is None:
-        return fn(**params)
+        return fn(**params, **extra)
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)  # fn may write its checkpoint there first
     key = cache_key(fn, params)
     path = _file_for(cache_dir, fn, key, ".pkl")
     wanted_labels = canonical(labels, "labels")
-    if path.exists():
-        try:
-            entry = load_pickle(path)
-        except Exception:  # an unreadable entry is recomputed, never trusted
-            entry = None
-        if isinstance(entry, dict) and entry.get("key") == key and entry.get("labels") == wanted_labels:
-            _log("hit", key)
-            return entry["result"]
-    result = fn(**params)
+    hit, result = _stored_result(path, key, wanted_labels)
+    if hit:
+        _log("hit", key)
+        return result
+    result = fn(**params, **extra)
     dump_pickle(path, {"key": key, "labels": wanted_labels, "result": result})
+    if extra.get("checkpoint") is not None:
+        Path(extra["checkpoint"]).unlink(missing_ok=True)  # the stored result supersedes its resume point
     _log("miss", key)
     return result

@@ -353,20 +353,26 @@ def count_kinds(records: Sequence[ClaimRecord | dict[str, Any]]) -> dict[str, di
             for k in KINDS}
 
 
-_COVERAGE_MARK = {"reproduced": "✓ reproduced", "partly": "◐ partly", "not reproduced": "✗ not reproduced",
-                  "not tested": "○ not tested"}
+COVERAGE_MARK = {"reproduced": "✓ reproduced", "partly": "◐ partly", "not reproduced": "✗ not reproduced",
+                 "not tested": "○ not tested"}
 
 
-def coverage_markdown(rows: Sequence[dict[str, Any]], *, key_limit: int = 6) -> str:
-    """The coverage rows as a Markdown table (claim, statement, status, results behind it)."""
-    lines = ["| claim | statement | source | status | results (✓ pass / ✗ fail) |", "|---|---|---|---|---|"]
+def coverage_cell(row: dict[str, Any], limit: int = 4) -> str:
+    """The 'results behind it' cell of a coverage row: failed keys first, then passed, at most `limit`;
+    the reason when the claim is untestable here."""
+    keys = [f"✗ `{k}`" for k in row["fail"]] + [f"✓ `{k}`" for k in row["pass"]]
+    if not keys:
+        return f"not testable here: {row['untestable']}".replace("|", "\\|") if row.get("untestable") else "—"
+    return ", ".join(keys[:limit]) + (f" … +{len(keys) - limit}" if len(keys) > limit else "")
+
+
+def coverage_markdown(rows: Sequence[dict[str, Any]]) -> str:
+    """The coverage rows as a Markdown table (claim, statement, source, status, results behind it)."""
+    lines = ["| claim | statement | source | status | results behind it (✗ fail, ✓ pass) |", "|---|---|---|---|---|"]
     for row in rows:
-        keys = [f"✓ `{k}`" for k in row["pass"]] + [f"✗ `{k}`" for k in row["fail"]]
-        shown = ", ".join(keys[:key_limit]) + (f", … ({len(keys) - key_limit} more)" if len(keys) > key_limit else "")
-        if not keys:
-            shown = f"not testable here: {row['untestable']}" if row.get("untestable") else "—"
         statement = str(row["statement"]).replace("|", "\\|")
-        lines.append(f"| {row['id']} | {statement} | {row['source']} | {_COVERAGE_MARK[row['status']]} | {shown} |")
+        lines.append(f"| {row['id']} | {statement} | {row['source']} | {COVERAGE_MARK[row['status']]} | "
+                     f"{coverage_cell(row)} |")
     return "\n".join(lines)
 
 

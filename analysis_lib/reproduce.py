@@ -45,7 +45,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ._paths import repo_root
-from .claims import count_kinds, coverage, read_claims, read_paper_claims, read_provenance
+from .claims import (COVERAGE_MARK, count_kinds, coverage, coverage_cell, read_claims, read_paper_claims,
+                     read_provenance)
 from .notebook import MODES
 from .provenance import code_fingerprint, file_hashes, notebook_fingerprint
 
@@ -408,8 +409,6 @@ def _tolerance(c: dict[str, Any]) -> str:
 
 
 _MARK = {"pass": "✓", "fail": "✗", "info": "·"}
-_COVERAGE_MARK = {"reproduced": "✓ reproduced", "partly": "◐ partly", "not reproduced": "✗ not reproduced",
-                  "not tested": "○ not tested"}
 COVERAGE_RULE = ("Only *results* count (a result tests a statement of the paper, or our stated reading of it, against an "
                  "independent expectation); *checks* (identities, consistency and implementation checks) never do. "
                  "A claim is **reproduced** when every result that supports it passes, **partly** when some pass and "
@@ -421,18 +420,11 @@ def _md_escape(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _keys_cell(row: dict[str, Any], limit: int = 4) -> str:
-    keys = [f"✓ `{k}`" for k in row["pass"]] + [f"✗ `{k}`" for k in row["fail"]]
-    if not keys:
-        return _md_escape(f"not testable here: {row['untestable']}") if row.get("untestable") else "—"
-    more = f" … +{len(keys) - limit}" if len(keys) > limit else ""
-    return ", ".join(keys[:limit]) + more
-
-
 def coverage_table(results: Sequence[NotebookResult], stale: dict[str, bool] | None = None) -> list[str]:
     """One coverage table for all notebooks: notebook, claim, statement, source, status, results behind it."""
     stale = stale or {}
-    lines = ["| notebook | claim | statement | source | status | results behind it |", "|---|---|---|---|---|---|"]
+    lines = ["| notebook | claim | statement | source | status | results behind it (✗ fail, ✓ pass) |",
+             "|---|---|---|---|---|---|"]
     for r in results:
         if not r.paper_claims:
             lines.append(f"| {r.notebook} | — | _no paper claims declared in this record_ | | | |")
@@ -440,7 +432,7 @@ def coverage_table(results: Sequence[NotebookResult], stale: dict[str, bool] | N
         label = f"{r.notebook} **(stale)**" if stale.get(r.notebook) else r.notebook
         for row in r.coverage():
             lines.append(f"| {label} | {row['id']} | {_md_escape(row['statement'])} | {row['source']} | "
-                         f"{_COVERAGE_MARK[row['status']]} | {_keys_cell(row)} |")
+                         f"{COVERAGE_MARK[row['status']]} | {coverage_cell(row)} |")
     return lines
 
 
@@ -452,7 +444,7 @@ def _cache_cell(prov: dict[str, Any]) -> str:
 
 def coverage_summary(results: Sequence[NotebookResult]) -> str:
     rows = [row for r in results for row in r.coverage()]
-    n = {status: sum(row["status"] == status for row in rows) for status in _COVERAGE_MARK}
+    n = {status: sum(row["status"] == status for row in rows) for status in COVERAGE_MARK}
     return (f"{len(rows)} paper claims: {n['reproduced']} reproduced, {n['partly']} partly, "
             f"{n['not reproduced']} not reproduced, {n['not tested']} not tested")
 
@@ -508,7 +500,7 @@ def scorecard_text(results: Sequence[NotebookResult]) -> str:
             out.append(f"  {_MARK.get(x.get('status'), '?')} {kind} {x['key']:<{width}}  {_fmt(x.get('measured')):>10}  "
                        f"{exp:>10}  {tol:<18} {x.get('source', '')}  {','.join(x.get('supports') or [])}")
         for row in r.coverage():
-            out.append(f"  {row['id']:<5} {_COVERAGE_MARK[row['status']]:<18} {row['statement']}")
+            out.append(f"  {row['id']:<5} {COVERAGE_MARK[row['status']]:<18} {row['statement']}")
     n_claims = sum(len(r.claims) for r in results)
     n_fail = sum(r.n_fail for r in results)
     n_bad = sum(r.status != "ok" for r in results)
@@ -667,7 +659,7 @@ def write_reproduction_md() -> Path:
         lines_note = rec.get("relabelled")
         state = ("**stale**: " + "; ".join(why)) if is_stale else "current"
         if lines_note:
-            state += f"; kinds assigned later: {lines_note}"
+            state += f"; {lines_note}"
         lines = (f"| {r.notebook} | {rec.get('generated', '')} | {_commit_cell(rec)} | {_md_escape(state)} | "
                  f"{k['result']['pass']}/{k['result']['fail']}/{k['result']['info']} | "
                  f"{k['check']['pass']}/{k['check']['fail']} | "

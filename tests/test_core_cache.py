@@ -105,6 +105,8 @@ def test_code_units_follow_imports_and_skip_presentation():
     units = _cache.code_units("analysis_lib.gating.prx_experiments")
     assert "analysis_lib.gating" in units and "analysis_lib.sweep" in units  # gating imports ..sweep
     assert not set(units) & _cache.PRESENTATION_UNITS
+    # editing a paper's claims table must not throw away hours of cached sweeps
+    assert not [f for f in _cache._unit_files("analysis_lib.gating") if f.name == "paper_claims.py"]
     assert _cache.code_units("numpy.linalg") == []
 
 
@@ -120,3 +122,23 @@ def test_sweep_caches_each_point_and_logs_hits(tmp_path, monkeypatch):
     assert log.read_text().split()[0::3] == ["miss", "miss", "hit", "hit"]
     with pytest.raises(ValueError, match="every point to be a dict"):
         al.sweep(rm.spectral_radius, [20], cache_dir=tmp_path / "c")
+
+
+def test_not_in_key_arguments_and_keyed_checkpoints(user_module, tmp_path):
+    mod = user_module('''
+
+def slow(n, progress=False, checkpoint=None):
+    CALLS.append((n, progress, checkpoint))
+    if checkpoint is not None:
+        open(checkpoint, "w").write("resume point")
+    return n * 2''')
+    cache = tmp_path / "cache"
+    assert _cache.cached_call(mod.slow, {"n": 3}, cache_dir=None, not_in_key={"progress": True},
+                              checkpoint_suffix=".ckpt") == 6
+    assert mod.CALLS[-1] == (3, True, None)  # no cache: no checkpoint either
+    _cache.cached_call(mod.slow, {"n": 3}, cache_dir=cache, not_in_key={"progress": True}, checkpoint_suffix=".ckpt")
+    ckpt = mod.CALLS[-1][2]
+    assert ckpt == _cache.cache_file(cache, mod.slow, {"n": 3}, ".ckpt") and not ckpt.exists()  # removed once stored
+    assert _cache.is_cached(mod.slow, {"n": 3}, cache_dir=cache) and not _cache.is_cached(mod.slow, {"n": 4}, cache_dir=cache)
+    _cache.cached_call(mod.slow, {"n": 3}, cache_dir=cache, not_in_key={"progress": False}, checkpoint_suffix=".ckpt")
+    assert len(mod.CALLS) == 2  # the progress flag is not part of the key: a hit
