@@ -1,4 +1,4 @@
-"""Rank-one density and the contour-integral fraction (spec §8.5-8.6), plotting and caching smoke tests."""
+"""Rank-one density and the contour-integral fraction (spec §8.5-8.6), plotting smoke tests and the FULL cache."""
 import numpy as np
 import pytest
 
@@ -60,14 +60,25 @@ def test_plot_helpers_and_explore_panel_run():
     plt.close(fig)
 
 
-def test_cached_call_roundtrip(tmp_path):
-    calls = []
-    fn = lambda: calls.append(1) or {"a": np.arange(3)}
-    a = gt.cached_call(tmp_path / "x.pkl", fn, enabled=True)
-    b = gt.cached_call(tmp_path / "x.pkl", fn, enabled=True)
-    assert len(calls) == 1 and np.array_equal(a["a"], b["a"])
-    gt.cached_call(tmp_path / "y.pkl", fn, enabled=False)
-    assert len(calls) == 2 and not (tmp_path / "y.pkl").exists()
+def test_sweep_cache_of_a_gating_function_hits_same_inputs_and_recomputes_changed_ones(tmp_path):
+    """Notebook 01's FULL cache (`al.sweep(gt.stationary_spectra, points, cache_dir=...)`): the same point is
+    read back, a changed parameter or seed is recomputed, each under its own key."""
+    from analysis_lib import _cache, sweep
+
+    point = dict(kind="cho", params=gt.ChoGRUParams(s_z=4, b_z=-2), N=30, seed=0, burn_in=20)
+    changed = [dict(point, params=gt.ChoGRUParams(s_z=4, b_z=-1)), dict(point, seed=1)]
+    before = _cache.stats()
+    first = sweep(gt.stationary_spectra, [point], executor="serial", progress=False, cache_dir=tmp_path)[0]
+    again = sweep(gt.stationary_spectra, [point], executor="serial", progress=False, cache_dir=tmp_path)[0]
+    after = _cache.stats()
+    assert (after["miss"] - before["miss"], after["hit"] - before["hit"]) == (1, 1)
+    assert np.array_equal(first.eigs[0], again.eigs[0])
+    others = sweep(gt.stationary_spectra, changed, executor="serial", progress=False, cache_dir=tmp_path)
+    assert _cache.stats()["miss"] - after["miss"] == 2 and _cache.stats()["hit"] == after["hit"]
+    assert all(not np.array_equal(first.eigs[0], r.eigs[0]) for r in others)
+    files = {_cache.cache_file(tmp_path, gt.stationary_spectra, p) for p in [point, *changed]}
+    assert len(files) == 3 and all(f.exists() for f in files)
+    assert not hasattr(gt, "cached_call")  # the old name-keyed helper is gone from the subpackage
 
 
 def test_full_mode_code_paths_tiny():
@@ -94,3 +105,13 @@ def test_training_proxy_tiny():
     with torch.no_grad():
         out, _ = gru(torch.zeros(1, 1, 1), torch.as_tensor(h, dtype=torch.float32).reshape(1, 1, 8))
     np.testing.assert_allclose(out.numpy().reshape(8), m.step(h), atol=1e-5)
+
+
+def test_paper_claim_tables_declare_with_spec_ids():
+    from analysis_lib import claims
+
+    for paper, table, n in ((gt.GRU_LSTM_PAPER, gt.GRU_LSTM_CLAIMS, 10), (gt.GATING_THEORY_PAPER, gt.GATING_THEORY_CLAIMS, 12)):
+        assert [c.id for c in table] == [f"C{i}" for i in range(1, n + 1)]  # section 2 of each spec
+        claims.declare_paper_claims(paper, table)
+        assert [c.id for c in claims.declared_paper_claims()] == [c.id for c in table]
+    claims.reset_registry()

@@ -154,21 +154,30 @@ def test_full_code_path_smoke_tiny_sizes(tmp_path):
 
 
 def test_each_simulation_job_is_cached_as_it_finishes(tmp_path, monkeypatch):
-    """FULL: a finished job's result is on disk at once, and a rerun reads it instead of recomputing."""
-    job = dict(kind="frozen", g_h=3.0, alpha_r=2.0, alpha_z=0.0, N=60, seed=0, Delta_h=None)
-    path = tmp_path / ex._job_file("rmt", "g3", job)
-    first = ex._cached_job(job, path)
-    assert path.exists() and job["kind"] == "frozen"  # the job dict itself is left intact
+    """FULL: each job is cached on its own (`sweep(run_job, ..., cache_dir=)`), keyed by `run_job`, the job's
+    arguments and the code: a rerun reads it back, a changed job (another N or seed) is recomputed, QUICK
+    writes nothing."""
+    from analysis_lib import _cache
 
-    def boom(**kw):
-        raise AssertionError("recomputed a cached job")
-
-    monkeypatch.setattr(ex, "run_job", boom)
-    again = ex._cached_job(job, path)
-    assert again.keys() == first.keys()
-    with pytest.raises(AssertionError, match="recomputed"):
-        ex._cached_job(job, None)  # QUICK: no cache
-    assert ex._job_file("rmt", "g3", job) != ex._job_file("rmt", "g3", dict(job, N=61))
+    base = dict(kind="frozen", g_h=3.0, alpha_r=2.0, alpha_z=0.0, N=40, seed=0, Delta_h=None)
+    jobs = [("rmt", "a", base), ("rmt", "b", dict(base, alpha_z=5.0))]
+    monkeypatch.setattr(ex, "simulation_jobs", lambda sz, seed=0: jobs)
+    cfg = _cfg(True, tmp_path)
+    first = ex.run_simulations(cfg, ex.Sizes(), max_workers=1)
+    files = {_cache.cache_file(tmp_path / "jobs", ex.run_job, j) for _, _, j in jobs}
+    assert set((tmp_path / "jobs").glob("*.pkl")) == files and base["kind"] == "frozen"  # job dicts left intact
+    stamps = {f: f.stat().st_mtime_ns for f in files}
+    again = ex.run_simulations(cfg, ex.Sizes(), max_workers=1)
+    assert {f: f.stat().st_mtime_ns for f in files} == stamps  # read back, not recomputed
+    assert np.array_equal(again["rmt"]["b"]["eigs"], first["rmt"]["b"]["eigs"])
+    jobs[1] = ("rmt", "b", dict(base, alpha_z=5.0, seed=1))  # a changed job: its own key, recomputed
+    third = ex.run_simulations(cfg, ex.Sizes(), max_workers=1)
+    assert len(list((tmp_path / "jobs").glob("*.pkl"))) == 3
+    assert not np.array_equal(third["rmt"]["b"]["eigs"], first["rmt"]["b"]["eigs"])
+    quick = tmp_path / "quick"
+    ex.run_simulations(_cfg(False, quick), ex.Sizes(), max_workers=1)
+    assert not quick.exists()  # QUICK: no cache
+    assert not hasattr(ex, "_job_file") and not hasattr(ex, "_cached_job")  # the argument-only keys are gone
 
 
 def test_batch_shared_networks_groups_runs_of_one_network():

@@ -6,8 +6,10 @@ needs, from the library modules `prx`, `prx_meanfield`, `dmft`, `lyapunov`; plot
 The expensive simulations of all figures (DMFT solves, network simulations, Lyapunov runs) are
 independent, so `run_simulations` puts them in ONE `al.sweep` (balanced over the worker
 processes: on 2 cores per-figure sweeps would leave a worker idle at the end of every figure)
-and returns them grouped by figure; in FULL mode the grouped result is cached in
-`cfg.cache_dir` so a failed long run loses nothing. Sizes are in `Sizes` (`sizes(cfg)`).
+and returns them grouped by figure; in FULL mode each job is cached on its own under
+`cfg.cache_dir / "jobs"` (`sweep(..., cache_dir=)`: keyed by `run_job`, the job's arguments and the
+code's fingerprint), so a failed long run loses nothing and changed code recomputes. Sizes are in
+`Sizes` (`sizes(cfg)`).
 """
 from __future__ import annotations
 
@@ -244,20 +246,6 @@ def batch_shared_networks(jobs, figures=BATCHED_FIGURES, max_batch: int = MAX_BA
     return out
 
 
-def _job_file(fig: str, name, job: dict) -> str:
-    import hashlib
-
-    label = name if isinstance(name, str) else f"batch{len(name)}_{name[0]}"
-    return f"{fig}_{label}_{hashlib.sha1(repr(sorted(job.items())).encode()).hexdigest()[:10]}.pkl"
-
-
-def _cached_job(job: dict, path=None):
-    """`run_job(**job)`, its result pickled at `path` (read back if it is already there)."""
-    from .._cache import cached_call
-
-    return cached_call(path, lambda: run_job(**dict(job)), enabled=path is not None)
-
-
 def memory_protocols() -> dict[str, dict]:
     """F11 (our operationalisation, not prototyped): a subcritical network (g_h = 1.5, so the zero
     state is stable) with fast gates (σ_z(0) = ½) vs a slow regime (β_z = 4: σ_z(0) ≈ 0.018, α_z = 8);
@@ -272,17 +260,17 @@ def memory_protocols() -> dict[str, dict]:
 
 def run_simulations(cfg, sz: Sizes | None = None, progress: bool = False, max_workers: int | None = None) -> dict:
     """Every expensive computation of the notebook in one `al.sweep`; returns {figure: {name: result}}.
-    FULL: each job's result is cached in `cfg.cache_dir / "jobs"` as soon as it finishes (file name
-    from the job's arguments), so an interrupted FULL run resumes and a changed job is recomputed.
-    There is no cache of the whole dict: it would hand back stale entries after a job changes."""
+    FULL: each job's result is cached under `cfg.cache_dir / "jobs"` as soon as it finishes, keyed by
+    `run_job`, the job's arguments and the fingerprint of the code (`_cache.cached_call` through
+    `sweep(..., cache_dir=)`), so an interrupted FULL run resumes and a changed job or changed code is
+    recomputed. There is no cache of the whole dict: it would hand back stale entries after a job changes."""
     from ..sweep import sweep
 
     sz = sizes(cfg) if sz is None else sz
     jobs = batch_shared_networks(simulation_jobs(sz, cfg.seed))
     job_dir = cfg.cache_dir / "jobs" if cfg.full else None
-
-    points = [dict(job=j, path=None if job_dir is None else job_dir / _job_file(f, n, j)) for f, n, j in jobs]
-    res = sweep(_cached_job, points, progress=progress, max_workers=max_workers, desc="notebook 02 simulations")
+    res = sweep(run_job, [dict(j) for _, _, j in jobs], progress=progress, max_workers=max_workers,
+                desc="notebook 02 simulations", cache_dir=job_dir)
     out: dict = {}
     for (fig, names, _), r in zip(jobs, res):
         if isinstance(names, str):

@@ -12,8 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from .._cache import cached_call  # noqa: F401  (re-exported: gating.cached_call)
-
 from .models import eigvals, gated_rnn, iid_state
 from .params import check_float, check_positive_int
 from .stats import DiagStats
