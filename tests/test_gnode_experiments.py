@@ -37,7 +37,7 @@ def test_full_code_paths_tiny(tmp_path):
     outs = gn.run_jobs([run2, run3], cache_dir=tmp_path, workers=1, progress=False)
     again = gn.run_jobs([run2], cache_dir=tmp_path, workers=1, progress=False)  # from the cache
     assert again[0]["result"].val_loss == outs[0]["result"].val_loss
-    assert len(list(tmp_path.glob("*.done.pt"))) == 2 and not list(tmp_path.glob("*.ckpt.pt"))  # resume points removed
+    assert len(list(tmp_path.glob("fit_flipflop-*.pkl"))) == 2 and not list(tmp_path.glob("*.ckpt.pt"))  # resume points removed
     a2 = gn.analyse_2d(outs[0], slow_point_steps=20, n_starts=20, retention_hold=10)
     assert a2["variant"] == "ring" and np.isfinite(a2["reint_val_mse"])
     st = gn.variant_stats(outs[0], a2)

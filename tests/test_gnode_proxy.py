@@ -112,7 +112,7 @@ def test_a_short_run_learns_and_is_seeded(tmp_path):
     b = run_proxy(run)  # uncached: the same numbers from the same seeds
     assert a["test_acc"] == b["test_acc"]
     assert all(torch.equal(a["state"][k], b["state"][k]) for k in a["state"])
-    assert len(list(tmp_path.glob("*.done.pt"))) == 1 and not list(tmp_path.glob("*.ckpt.pt"))
+    assert len(list(tmp_path.glob("fit_proxy-*.pkl"))) == 1 and not list(tmp_path.glob("*.ckpt.pt"))
     c = experiments.run_job(run, cache_dir=tmp_path)  # dispatched, read back from the cache
     assert c["test_acc"] == a["test_acc"]
     model = gn.build_model("gnode", 16, 3, D=10, hidden=(64, 64), seed=0)

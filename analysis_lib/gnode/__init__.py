@@ -7,7 +7,8 @@ resumable), `slow_points` (slow-point finder, drift test, speed/gate maps, reten
 torchdiffeq re-integration), `expressivity` (our operationalisation of the expressivity measure,
 masked batched ensembles), `proxy` (the labelled synthetic proxy for the real-world tasks, FULL
 only), `experiments` (QUICK/FULL run lists and analyses), `precompute` (FULL caches on a bigger machine:
-`python -m analysis_lib.gnode.precompute`), `plots`.
+`python -m analysis_lib.gnode.precompute`), `paper_claims` (the paper's claims C1–C8 the notebook
+declares), `plots`.
 """
 from .cells import (MODEL_KINDS, FlipFlopModel, build_model, critical_rescale, param_count,
                     param_count_formula)
@@ -19,6 +20,7 @@ from .expressivity import (AutonomousEnsemble, FitSpec, count_self_crossings, ex
                            tradeoff_stats)
 from .flipflop import (VARIANTS, kept_pulses_theory, make_flipflop, retention_inputs, splits, target_grid,
                        variant_target_set, zero_mse, zero_mse_theory)
+from .paper_claims import GATED_NODE_PAPER, GATED_NODE_CLAIMS
 from .proxy import (PROXY_KINDS, PROXY_LABEL, PenStrokeConfig, ProxyRun, class_prototype, make_pen_strokes,
                     nearest_prototype_accuracy, proxy_runs, run_proxy)
 from .slow_points import (coverage, corners_found, find_slow_points, model_field, pca_spectrum, reintegrate,

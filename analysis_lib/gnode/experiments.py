@@ -301,9 +301,46 @@ def _expr_layout_spec(layout: str, steps: int | None):
     return steps or 1000, (1, 2, 3, 4, 6, 8, 10), (8, 32, 128), False
 
 
-def _expr_tag(depth: int, width: int, layout: str, steps: int) -> str:
-    """Cache name of one FULL ensemble ('gpu': all widths of a depth in one ensemble)."""
-    return f"expr_full_d{depth}_" + ("all" if layout == "gpu" else f"w{width}") + f"_{steps}"
+def _expr_ensembles(layout: str, steps: int | None, seeds, depths) -> tuple:
+    """(steps, Ks, widths, ensembles) of a FULL expressivity layout; each ensemble is
+    (params, labels): `params` = {'specs', 'targets', 'steps'} of one `full_ensemble` call (its cache
+    key) and `labels` = one dict per replicate (kind, N, width, depth, seed, target, K), stored with
+    the cached result and checked on every hit."""
+    from .expressivity import full_grid
+
+    steps, Ks, widths, merge = _expr_layout_spec(layout, steps)
+    if _SMOKE:
+        steps, Ks, seeds = 2, (1, 2), (0,)
+    groups = full_grid(widths=widths, Ks=Ks, seeds=tuple(seeds), depths=tuple(depths))
+    if merge:  # merge the widths of one depth into one ensemble
+        merged = {}
+        for specs, targets, labels in groups:
+            d = labels[0]["depth"]
+            m = merged.setdefault(d, ([], [], []))
+            m[0].extend(specs); m[1].append(targets); m[2].extend(labels)
+        groups = [(sp, np.concatenate(t), lab) for sp, t, lab in merged.values()]
+    return steps, Ks, widths, [({"specs": sp, "targets": t, "steps": steps}, lab) for sp, t, lab in groups]
+
+
+def _ensemble_name(labels: list[dict], layout: str, steps: int) -> str:
+    """A readable name of one FULL ensemble for progress bars and provenance (not a cache key)."""
+    return f"expr_full_d{labels[0]['depth']}_" + ("all" if layout == "gpu" else f"w{labels[0]['width']}") + f"_{steps}"
+
+
+def full_ensemble(specs, targets, steps: int, device: str = "cpu", progress: bool = True, desc: str = "expressivity fits",
+                  checkpoint=None) -> dict:
+    """One FULL expressivity ensemble: `fit_ensemble` scores plus where it ran.
+    Returns {'r2_train', 'r2_fine', 'failed', 'device', 'torch', 'wall_s'}."""
+    import time
+
+    from .expressivity import fit_ensemble
+
+    t0 = time.perf_counter()
+    out = fit_ensemble(specs, targets, steps=steps, device=device, progress=progress, desc=desc, checkpoint=checkpoint)
+    part = {k: out[k] for k in ("r2_train", "r2_fine", "failed")}
+    part.update(device=torch.cuda.get_device_name(0) if str(device).startswith("cuda") else "cpu",
+                torch=torch.__version__, wall_s=time.perf_counter() - t0)
+    return part
 
 
 def full_expressivity(device: str = "cpu", steps: int | None = None, cache_dir=None, progress: bool = True,
@@ -324,59 +361,36 @@ def full_expressivity(device: str = "cpu", steps: int | None = None, cache_dir=N
 
     `layout=None` picks 'gpu' on a CUDA device, or when `cache_dir` already holds every 'gpu'
     ensemble (made on a GPU machine by `python -m analysis_lib.gnode.precompute`), else 'cpu'.
-    Each ensemble is checkpointed while it runs and cached when done, with its provenance
-    (device name, torch version, wall seconds). Returns {'labels', 'r2_train', 'r2_fine', 'failed',
-    'layout', 'steps', 'widths', 'Ks', 'depths', 'provenance'}.
+    Each ensemble is cached as `full_ensemble(specs, targets, steps)` (`_cache.cached_call`: key =
+    the replicates' specs, the targets, the steps and the code fingerprint, not the device), with
+    the grid labels of its replicates, which must equal the requested grid's on a hit; it is
+    checkpointed while it runs, and records its provenance (device name, torch version, wall
+    seconds). Returns {'labels', 'r2_train', 'r2_fine', 'failed', 'layout', 'steps', 'widths', 'Ks',
+    'depths', 'provenance'}.
     """
-    import time
-    from pathlib import Path
-
-    from .expressivity import fit_ensemble, full_grid
+    from .._cache import cached_call, is_cached
 
     depths = tuple(depths)
     if not depths or any(d not in (1, 2, 3) for d in depths):
         raise ValueError(f"depths must be a non-empty subset of (1, 2, 3); got {depths!r}")
     if layout is None:
-        steps_gpu = _expr_layout_spec("gpu", steps)[0]
         cached = cache_dir is not None and all(
-            (Path(cache_dir) / f"{_expr_tag(d, 0, 'gpu', steps_gpu)}.npz").exists() for d in depths)
+            is_cached(full_ensemble, params, cache_dir=cache_dir, labels=labels)
+            for params, labels in _expr_ensembles("gpu", steps, seeds, depths)[3])
         layout = "gpu" if (device != "cpu" or cached) else "cpu"
     if layout not in EXPR_LAYOUTS:
         raise ValueError(f"layout must be one of {EXPR_LAYOUTS} or None; got {layout!r}")
-    steps, Ks, widths, merge = _expr_layout_spec(layout, steps)
-    if _SMOKE:
-        steps, Ks, seeds = 2, (1, 2), (0,)
-    groups = full_grid(widths=widths, Ks=Ks, seeds=seeds, depths=depths)
-    if merge:  # merge the widths of one depth into one ensemble
-        merged = {}
-        for specs, targets, labels in groups:
-            d = labels[0]["depth"]
-            m = merged.setdefault(d, ([], [], []))
-            m[0].extend(specs); m[1].append(targets); m[2].extend(labels)
-        groups = [(s, np.concatenate(t), l) for s, t, l in merged.values()]
-    dev_name = torch.cuda.get_device_name(0) if str(device).startswith("cuda") else "cpu"
+    steps, Ks, widths, ensembles = _expr_ensembles(layout, steps, seeds, depths)
     labels_all, parts, provenance = [], [], []
-    for specs, targets, labels in groups:
-        tag = _expr_tag(labels[0]["depth"], labels[0]["width"], layout, steps)
-        path = Path(cache_dir) / f"{tag}.npz" if cache_dir is not None else None
-        if path is not None and path.exists():
-            z = np.load(path)
-            part = {k: z[k] for k in z.files}
-        else:
-            t0 = time.perf_counter()
-            ckpt = path.with_suffix(".ckpt.pt") if path is not None else None
-            out = fit_ensemble(specs, targets, steps=steps, device=device, progress=progress, desc=tag,
-                               checkpoint=ckpt)
-            part = {k: out[k] for k in ("r2_train", "r2_fine", "failed")}
-            part.update(device=np.array(dev_name), torch=np.array(torch.__version__),
-                        wall_s=np.array(time.perf_counter() - t0))
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                np.savez(path, **part)
-                ckpt.unlink(missing_ok=True)
+    for params, labels in ensembles:
+        name = _ensemble_name(labels, layout, steps)
+        part = cached_call(full_ensemble, params, cache_dir=cache_dir, labels=labels, checkpoint_suffix=".ckpt.pt",
+                           not_in_key=dict(device=device, progress=progress, desc=name))
+        if len(part["r2_fine"]) != len(labels):
+            raise RuntimeError(f"{name}: {len(part['r2_fine'])} scores for {len(labels)} grid labels")
         labels_all.extend(labels)
         parts.append(part)
-        provenance.append({"ensemble": tag, "device": str(part.get("device", "?")), "torch": str(part.get("torch", "?")),
+        provenance.append({"ensemble": name, "device": str(part.get("device", "?")), "torch": str(part.get("torch", "?")),
                            "wall_s": float(part.get("wall_s", np.nan))})
     res = {k: np.concatenate([p[k] for p in parts]) for k in ("r2_train", "r2_fine", "failed")}
     res.update(labels=labels_all, layout=layout, steps=steps, widths=widths, Ks=Ks, depths=depths,

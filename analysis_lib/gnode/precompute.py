@@ -9,6 +9,9 @@ depth (on a GPU these are launch-bound, so three processes keep it busier than o
 in `reports/cache/full/03_gated_neural_odes/` (or `--cache-dir`), where `make reproduce MODE=full
 ONLY=03` finds them; runs cut short leave checkpoints there and resume on the next call. Each
 result records where it was computed (device, torch version), and the notebook reports it.
+Cache keys (`analysis_lib._cache`) are the function, the run's or ensemble's parameters and the code
+fingerprint, which includes the Python, numpy, scipy and torch versions but not the device: results
+made elsewhere are served only when that machine ran the same code with the same library versions.
 """
 from __future__ import annotations
 

@@ -167,18 +167,19 @@ def proxy_runs(seed: int = 0, n_seeds: int = 3) -> list[ProxyRun]:
     return [ProxyRun(k, data_seed=s, model_seed=s) for s in range(seed, seed + n_seeds) for k in PROXY_KINDS]
 
 
+def fit_proxy(run: ProxyRun, device: str = "cpu", checkpoint=None, progress: bool = False) -> dict:
+    """Build the proxy data and model, train, return {'run', 'state', 'result', 'train_acc',
+    'test_acc', 'provenance'}. `checkpoint`: a resume file (the same result either way)."""
+    (x, lab), (xte, lte) = run.train_data(), run.test_data()
+    model = build_model(run.kind, run.N, 3, D=run.data.n_classes, hidden=run.hidden, h0_mode="affine",
+                        seed=run.model_seed)
+    res = train(model, (x, lab), None, run.config, seed=run.model_seed, device=device, checkpoint=checkpoint,
+                progress=progress, desc=f"proxy {run.kind}", loss_fn=last_state_cross_entropy)
+    model.cpu()
+    return trained_record(run, res, device, train_acc=accuracy(model, x, lab), test_acc=accuracy(model, xte, lte))
+
+
 def run_proxy(run: ProxyRun, device: str = "cpu", cache_dir: str | Path | None = None,
               progress: bool = False) -> dict:
-    """Build the proxy data and model, train, return {'run', 'state', 'result', 'train_acc',
-    'test_acc', 'provenance'}. With `cache_dir` the finished run is cached and an interrupted one
-    resumes from its checkpoint."""
-    def fit(checkpoint):
-        (x, lab), (xte, lte) = run.train_data(), run.test_data()
-        model = build_model(run.kind, run.N, 3, D=run.data.n_classes, hidden=run.hidden, h0_mode="affine",
-                            seed=run.model_seed)
-        res = train(model, (x, lab), None, run.config, seed=run.model_seed, device=device, checkpoint=checkpoint,
-                    progress=progress, desc=f"proxy {run.kind}", loss_fn=last_state_cross_entropy)
-        model.cpu()
-        return trained_record(run, res, device, train_acc=accuracy(model, x, lab), test_acc=accuracy(model, xte, lte))
-
-    return cached_run(run, cache_dir, fit)
+    """`fit_proxy(run)`, cached under `cache_dir` (None: not cached) and resumable (`training.cached_run`)."""
+    return cached_run(fit_proxy, run, cache_dir, device=device, progress=progress)

@@ -215,45 +215,40 @@ def default_lr(kind: str) -> float:
     return 1e-3 if kind in ("gnode", "node") else 1e-2
 
 
-def run_flipflop(run: FlipFlopRun, device: str = "cpu", cache_dir: str | Path | None = None,
-                 progress: bool = False) -> dict:
+def fit_flipflop(run: FlipFlopRun, device: str = "cpu", checkpoint=None, progress: bool = False) -> dict:
     """Build data and model, train, and return {'run', 'state', 'result', 'val_mse', 'test_mse'}.
 
     Data: `n_trials` trials (seed `data_seed`); the first `n_train` train, the last `n_val`
     validate (released split); `n_test` independent trials (seed `data_seed + 1_000_003`) test.
-    With `cache_dir`, the finished run is cached and an interrupted one resumes.
+    `checkpoint`: a resume file (the same result either way).
     """
     from .flipflop import make_flipflop, splits
 
-    def fit(checkpoint):
-        x, y = make_flipflop(run.n_bits, run.n_trials, run.variant, seed=run.data_seed)
-        tr, va = splits(x, y, run.n_train, run.n_val)
-        xte, yte = make_flipflop(run.n_bits, run.n_test, run.variant, seed=run.data_seed + 1_000_003)
-        model = build_model(run.kind, run.N, run.n_bits, hidden=run.hidden, alpha=run.alpha, h0_mode=run.h0_mode,
-                            seed=run.model_seed, init=run.init)
-        res = train(model, tr, va, run.config, seed=run.model_seed, device=device, checkpoint=checkpoint,
-                    progress=progress, desc=f"{run.kind} N={run.N}")
-        model.cpu()
-        return trained_record(run, res, device, val_mse=mse(model, *va), test_mse=mse(model, xte, yte))
-
-    return cached_run(run, cache_dir, fit)
+    x, y = make_flipflop(run.n_bits, run.n_trials, run.variant, seed=run.data_seed)
+    tr, va = splits(x, y, run.n_train, run.n_val)
+    xte, yte = make_flipflop(run.n_bits, run.n_test, run.variant, seed=run.data_seed + 1_000_003)
+    model = build_model(run.kind, run.N, run.n_bits, hidden=run.hidden, alpha=run.alpha, h0_mode=run.h0_mode,
+                        seed=run.model_seed, init=run.init)
+    res = train(model, tr, va, run.config, seed=run.model_seed, device=device, checkpoint=checkpoint,
+                progress=progress, desc=f"{run.kind} N={run.N}")
+    model.cpu()
+    return trained_record(run, res, device, val_mse=mse(model, *va), test_mse=mse(model, xte, yte))
 
 
-def cached_run(run, cache_dir: str | Path | None, fit) -> dict:
-    """`fit(checkpoint_path_or_None) -> dict` once per run: with `cache_dir`, a finished run is read
-    back from `<key>.done.pt`, and an interrupted one resumes from `<key>.ckpt.pt` (removed when done).
-    The key is the model kind and size plus a hash of the run's repr (every field counts)."""
-    if cache_dir is None:
-        return fit(None)
-    key = _run_key(run)
-    done = Path(cache_dir) / f"{key}.done.pt"
-    ckpt = Path(cache_dir) / f"{key}.ckpt.pt"
-    if done.exists():
-        return torch.load(done, weights_only=False)
-    out = fit(ckpt)
-    torch.save(out, done)
-    ckpt.unlink(missing_ok=True)  # the finished run supersedes its resume point
-    return out
+def run_flipflop(run: FlipFlopRun, device: str = "cpu", cache_dir: str | Path | None = None,
+                 progress: bool = False) -> dict:
+    """`fit_flipflop(run)`, cached under `cache_dir` (None: not cached) by `cached_run`."""
+    return cached_run(fit_flipflop, run, cache_dir, device=device, progress=progress)
+
+
+def cached_run(fit, run, cache_dir: str | Path | None, **not_in_key) -> dict:
+    """`fit(run, **not_in_key, checkpoint=...)` once per run (`_cache.cached_call`): the key is `fit`,
+    every field of `run` and the code fingerprint, not the device or progress bar, so a run trained
+    on another machine (`python -m analysis_lib.gnode.precompute`) is found; an interrupted run
+    resumes from its keyed `.ckpt.pt` file."""
+    from .._cache import cached_call
+
+    return cached_call(fit, {"run": run}, cache_dir=cache_dir, not_in_key=not_in_key, checkpoint_suffix=".ckpt.pt")
 
 
 def trained_record(run, res: TrainResult, device: str, **metrics) -> dict:
@@ -264,12 +259,6 @@ def trained_record(run, res: TrainResult, device: str, **metrics) -> dict:
     res.best_state = state
     return {"run": run, "state": state, "result": res, **metrics,
             "provenance": {"device": where, "torch": torch.__version__}}
-
-
-def _run_key(run) -> str:
-    import hashlib
-
-    return f"{run.kind}_N{run.N}_" + hashlib.sha1(repr(run).encode()).hexdigest()[:12]
 
 
 def model_from_run(out: dict) -> FlipFlopModel:
