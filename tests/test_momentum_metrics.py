@@ -124,19 +124,26 @@ def test_full_presets_are_sane():
 def test_digits_diverged_runs_never_converge_and_grid_is_cached(tmp_path):
     """A run whose Tr GN turns non-finite counts as never below the threshold (T_occ = n_steps),
     not as converged; a second call with the same parameters reads phase 2 from the cache."""
+    from analysis_lib import _cache
+
     p = experiments.digits_params(quick=True, etas=(0.1, 1e4), one_minus_betas=(1.0,))
     g = experiments.run_digits(p, cache_dir=tmp_path)
     assert np.all(np.isfinite(g.trace_gn[:, 0])) and not np.all(np.isfinite(g.trace_gn[-1, 1]))
     assert np.all(g.T_seed[1] == p.n_steps)
-    assert len(list(tmp_path.glob("digits_phase2_*_seed0.pkl"))) == 1
+    assert len(list(tmp_path.glob("digits_phase1-*.pkl"))) == 1
+    assert len(list(tmp_path.glob("digits_phase2_seed-*.pkl"))) == 1
+    hits = _cache.stats()["hit"]
     again = experiments.run_digits(p, cache_dir=tmp_path)
     np.testing.assert_array_equal(again.T_seed, g.T_seed)
+    assert _cache.stats()["hit"] == hits + 2  # phase 1 and the one seed of phase 2
 
 
-def test_digits_seeds_are_independent_of_their_batch_and_run_in_parallel(tmp_path):
+def test_digits_seeds_are_independent_of_their_batch_and_run_in_parallel(tmp_path, monkeypatch):
     """Seed s gives the same phase-2 runs alone or batched with other seeds (its own label-noise and
     probe streams), so per-seed jobs run side by side and are cached one by one."""
     pytest.importorskip("torch")
+    log = tmp_path / "cache.log"  # hits and misses of the worker processes
+    monkeypatch.setenv("ANALYSIS_LIB_CACHE_LOG", str(log))
     from analysis_lib.momentum import classify, data
 
     p = experiments.digits_params(quick=True, n_seeds=2, n_steps=20, every=10)
@@ -150,13 +157,20 @@ def test_digits_seeds_are_independent_of_their_batch_and_run_in_parallel(tmp_pat
     np.testing.assert_allclose(tr_1[..., 0], tr_both[..., 1], rtol=1e-10)
     np.testing.assert_array_equal(acc_1[..., 0], acc_both[..., 1])
     assert not np.allclose(tr_both[1:, ..., 0], tr_both[1:, ..., 1])  # different seeds, different noise
-    g = experiments.run_digits(p, cache_dir=tmp_path)  # two seeds: two worker processes
+    cache = tmp_path / "cache"
+    g = experiments.run_digits(p, cache_dir=cache)  # two seeds: two worker processes
     assert g.T_seed.shape == (2, 3, 2) and g.final_acc_seed.shape == (2, 3, 2)
-    assert sorted(f.name[-9:] for f in tmp_path.glob("digits_phase2_*.pkl")) == ["seed0.pkl", "seed1.pkl"]
+    assert len(list(cache.glob("digits_phase2_seed-*.pkl"))) == 2
+
+    def phase2_events():
+        return [line.split()[0] for line in log.read_text().splitlines() if "digits_phase2_seed" in line]
+
+    assert phase2_events() == ["miss", "miss"]
     p3 = experiments.digits_params(quick=True, n_seeds=3, n_steps=20, every=10)
-    g3 = experiments.run_digits(p3, cache_dir=tmp_path)  # adds seed 2, reuses seeds 0 and 1
+    g3 = experiments.run_digits(p3, cache_dir=cache)  # adds seed 2, reuses seeds 0 and 1
     np.testing.assert_array_equal(g3.T_seed[..., :2], g.T_seed)
-    assert len(list(tmp_path.glob("digits_phase2_*.pkl"))) == 3
+    assert len(list(cache.glob("digits_phase2_seed-*.pkl"))) == 3
+    assert sorted(phase2_events()[2:]) == ["hit", "hit", "miss"]
 
 
 def test_digits_exponents_bootstrap_ci():

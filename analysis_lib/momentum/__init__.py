@@ -6,12 +6,13 @@ variance, τ1/τ2, drift law, optimum 1−β* ∝ (ηε)^{2/3}), models (`models
 teacher–student), time-to-threshold metrics and exponent fits (`metrics`), figure-level experiments
 (`experiments`), plots and widgets. torch is imported lazily (`nets`, `classify`: FULL / opt-in).
 """
-from . import data, dynamics, experiments, metrics, models, plots, theory
+from . import data, dynamics, experiments, metrics, models, paper_claims, plots, theory
 from .dynamics import Occupation, Record, MeanSquare, SGDMRun, sgdm_label_noise, sgdm_step, torch_sgd_max_abs_diff
 from .models import MatrixSensing, QuadraticMode, TeacherStudentTanh, ToyUV, gradient_descent, hutchinson_trace
+from .paper_claims import MOMENTUM_CLAIMS, MOMENTUM_PAPER
 
 __all__ = [
-    "data", "dynamics", "experiments", "metrics", "models", "plots", "theory",
+    "data", "dynamics", "experiments", "metrics", "models", "paper_claims", "plots", "theory", "MOMENTUM_CLAIMS", "MOMENTUM_PAPER",
     "Occupation", "Record", "MeanSquare", "SGDMRun", "sgdm_label_noise", "sgdm_step", "torch_sgd_max_abs_diff",
     "MatrixSensing", "QuadraticMode", "TeacherStudentTanh", "ToyUV", "gradient_descent", "hutchinson_trace",
 ]

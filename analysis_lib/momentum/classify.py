@@ -139,9 +139,11 @@ def label_noise_runs(params1, X, Y, X_test, y_test, etas, one_minus_betas, eps: 
 
     Seed s owns its random streams (label noise and probes), so its runs are the same whichever
     other seeds share the batch: seeds can run in separate processes and be cached one by one.
-    `checkpoint` (a file path): the state (weights, momenta, random-generator states, observations)
-    is saved there every `checkpoint_every` steps and a rerun with the same arguments resumes from it
-    with the same result as an uninterrupted run; the file is removed when the run finishes.
+    `checkpoint` (a file path; `experiments` names it with `_cache.cache_file`): the state (weights,
+    momenta, random-generator states, observations) is saved there every `checkpoint_every` steps and
+    a rerun with the same arguments and code resumes from it with the same result as an
+    uninterrupted run (the file stores the cache key of both and is ignored on a mismatch); the file
+    is removed when the run finishes.
     Returns (trace_gn, test_acc), each (n_steps // every + 1, n_eta, n_beta, len(seeds)).
     """
     from .._cache import dump_pickle
@@ -192,9 +194,14 @@ def label_noise_runs(params1, X, Y, X_test, y_test, etas, one_minus_betas, eps: 
     n_obs = n_steps // every
     tr, acc = np.zeros((n_obs + 1, B)), np.zeros((n_obs + 1, B))
     positive_int("checkpoint_every", checkpoint_every)
-    # a checkpoint belongs to these arguments only (a stale file from other settings is ignored)
-    run_key = repr((etas.tolist(), omb.tolist(), float(eps), int(n_steps), seeds, int(every), int(n_probe), int(seed),
-                    [tuple(p.shape) for p in params1], float(sum(p.double().sum().item() for p in params1))))
+    # A checkpoint belongs to this very run: it stores the cache key of these arguments (phase-1 state,
+    # data, grid, seeds) and of the code, and one written by other arguments or other code is ignored.
+    from .._cache import cache_key
+
+    run_key = cache_key(label_noise_runs, dict(
+        params1=[p.detach().cpu().numpy() for p in params1], X=X.cpu().numpy(), Y=Y.cpu().numpy(),
+        X_test=Xte.cpu().numpy(), y_test=yte.cpu().numpy(), etas=etas, one_minus_betas=omb, eps=float(eps),
+        n_steps=int(n_steps), seeds=seeds, every=int(every), n_probe=int(n_probe), seed=int(seed), device=str(device)))
     start = 1
     state = _load_checkpoint(checkpoint, run_key)
     if state is not None:
@@ -234,7 +241,7 @@ def label_noise_runs(params1, X, Y, X_test, y_test, etas, one_minus_betas, eps: 
     return tr.reshape(shape), acc.reshape(shape)
 
 
-def _load_checkpoint(path, run_key: str):
+def _load_checkpoint(path, run_key: dict):
     """The saved state if `path` holds a checkpoint of this very run, else None."""
     from pathlib import Path
 

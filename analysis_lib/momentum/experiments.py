@@ -5,14 +5,13 @@ run function per figure. Every sweep over (η, β, ε, seed) is ONE batched call
 paper's (its hyper-parameters are unknown)."""
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from .._cache import cached_call
 from . import metrics, theory
 from ._validate import in_range, positive, positive_int
 from .dynamics import MeanSquare, Occupation, Record, sgdm_label_noise
@@ -315,25 +314,24 @@ def ms_params(quick: bool = True, **overrides) -> MSParams:
     return _preset(MSParams, quick, {"quick": {}, "full": full}, overrides)
 
 
-def _cache_key(obj) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=float).encode()).hexdigest()[:16]
+MS_PHASE1_FIELDS = ("d", "r", "n", "problem_seed", "init_scale", "phase1_lr", "phase1_tol")
+
+
+def ms_phase1_state(d: int, r: int, n: int, problem_seed: int, init_scale: float, phase1_lr: float,
+                    phase1_tol: float) -> tuple[np.ndarray, int]:
+    """Interpolating phase-1 state of the matrix-sensing instance (GD on clean labels until L < tol):
+    (U1 flattened, phase-1 steps)."""
+    model = MatrixSensing.make(d, r, n, problem_seed)
+    w0 = model.init(init_scale, rng=problem_seed + 1)
+    U1, steps, _ = gradient_descent(model, w0, phase1_lr, phase1_tol, max_steps=500_000)
+    return U1, int(steps)
 
 
 def ms_phase1(p: MSParams, cache_dir: str | Path | None = None) -> tuple[MatrixSensing, np.ndarray, int]:
-    """Problem instance and its interpolating phase-1 state (GD on clean labels until L < tol).
-
-    Returns (model, U1 flattened, phase-1 steps); cached as .npz keyed by a hash of the parameters."""
+    """Problem instance and its interpolating phase-1 state (`ms_phase1_state`), cached under
+    `cache_dir` by the phase-1 fields of `p` and the code (None: not cached)."""
     model = MatrixSensing.make(p.d, p.r, p.n, p.problem_seed)
-    key = _cache_key({k: getattr(p, k) for k in ("d", "r", "n", "problem_seed", "init_scale", "phase1_lr", "phase1_tol")})
-    path = Path(cache_dir) / f"ms_phase1_{key}.npz" if cache_dir is not None else None
-    if path is not None and path.exists():
-        z = np.load(path)
-        return model, z["U"], int(z["steps"])
-    w0 = model.init(p.init_scale, rng=p.problem_seed + 1)
-    U1, steps, _ = gradient_descent(model, w0, p.phase1_lr, p.phase1_tol, max_steps=500_000)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, U=U1, steps=steps)
+    U1, steps = cached_call(ms_phase1_state, {k: getattr(p, k) for k in MS_PHASE1_FIELDS}, cache_dir=cache_dir)
     return model, U1, steps
 
 
@@ -447,22 +445,25 @@ class TSResult:
     diverged: np.ndarray
 
 
+TS_PHASE1_FIELDS = ("d", "n", "width", "problem_seed", "init_scale", "phase1_lr", "phase1_tol")
+
+
+def ts_phase1_state(d: int, n: int, width: int, problem_seed: int, init_scale: float, phase1_lr: float,
+                    phase1_tol: float) -> tuple[np.ndarray, int]:
+    """Teacher–student phase 1: GD to L < max(tol, 1e-5), then minimum-norm Gauss–Newton to L < tol
+    (GD alone needs ~4e5 steps). Returns (w1, GD steps)."""
+    model = TeacherStudentTanh.make(d, n, width, rng=problem_seed)
+    w1, steps1, _ = gradient_descent(model, model.init(init_scale, rng=problem_seed + 1), phase1_lr,
+                                     max(phase1_tol, 1e-5), max_steps=500_000)
+    w1, _, _ = gauss_newton_polish(model, w1, phase1_tol)
+    return w1, int(steps1)
+
+
 def run_ts(p: TSParams, cache_dir: str | Path | None = None, progress: bool = False) -> TSResult:
-    """Phase 1 (GD lr 0.2 to train MSE ≈ 2e-8, i.e. L < 1e-8) then batched label-noise SGDM."""
+    """Phase 1 (`ts_phase1_state`, cached under `cache_dir` by its fields of `p` and the code) then
+    batched label-noise SGDM."""
     model = TeacherStudentTanh.make(p.d, p.n, p.width, rng=p.problem_seed)
-    key = _cache_key({k: getattr(p, k) for k in ("d", "n", "width", "problem_seed", "init_scale", "phase1_lr", "phase1_tol")})
-    path = Path(cache_dir) / f"ts_phase1_{key}.npz" if cache_dir is not None else None
-    if path is not None and path.exists():
-        z = np.load(path)
-        w1, steps1 = z["w"], int(z["steps"])
-    else:
-        # GD to L < 1e-5, then minimum-norm Gauss-Newton to the target (GD alone needs ~4e5 steps)
-        w1, steps1, _ = gradient_descent(model, model.init(p.init_scale, rng=p.problem_seed + 1), p.phase1_lr,
-                                         max(p.phase1_tol, 1e-5), max_steps=500_000)
-        w1, _, _ = gauss_newton_polish(model, w1, p.phase1_tol)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(path, w=w1, steps=steps1)
+    w1, steps1 = cached_call(ts_phase1_state, {k: getattr(p, k) for k in TS_PHASE1_FIELDS}, cache_dir=cache_dir)
     omb = np.asarray(p.one_minus_betas, float)
     in_range("one_minus_betas", omb, 0.0, 1.0, lo_open=True)
     b_idx = np.repeat(np.arange(len(omb)), p.n_seeds)
@@ -577,50 +578,69 @@ def digits_params(quick: bool = True, **overrides) -> DigitsParams:
     return _preset(DigitsParams, quick, {"quick": quick_p, "full": {}}, overrides)
 
 
-def run_digits(p: DigitsParams, cache_dir: str | Path | None = None, device: str = "cpu", progress: bool = False):
-    """Phase 1 (GD to train MSE < tol; cached) then the batched label-noise grid (`classify`)."""
+def digits_phase1(widths: tuple, X: np.ndarray, Y: np.ndarray, lr: float, tol: float, method: str, seed: int,
+                  device: str, max_steps: int = 400_000, progress: bool = False) -> list[np.ndarray]:
+    """Phase 1 of the digits MLP (`classify.phase1_interpolate`): weights and biases as float64 arrays."""
+    from . import classify
+
+    params1, _, _ = classify.phase1_interpolate(widths, X, Y, lr, tol, seed=seed, device=device, method=method,
+                                                progress=progress, max_steps=max_steps)
+    return [t.cpu().numpy() for t in params1]
+
+
+def digits_phase2_seed(params1: list, data: tuple, etas: tuple, one_minus_betas: tuple, eps: float, n_steps: int,
+                       seed_index: int, every: int, n_probe: int, seed: int, device: str, checkpoint=None,
+                       checkpoint_every: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Phase 2 of one digits seed, all (η, 1−β) batched (`classify.label_noise_runs` with
+    seeds=[seed_index]; each seed owns its random streams): (Tr GN, test accuracy), each
+    (n_steps // every + 1, n_eta, n_beta, 1). `checkpoint`: resume file (same result either way)."""
     import torch
 
+    from . import classify
+
+    return classify.label_noise_runs([torch.as_tensor(a, device=device) for a in params1], *data, etas,
+                                     one_minus_betas, eps, n_steps, seeds=[seed_index], every=every, n_probe=n_probe,
+                                     seed=seed, device=device, checkpoint=checkpoint,
+                                     checkpoint_every=checkpoint_every)
+
+
+DIGITS_CHECKPOINT_EVERY = 1000  # phase-2 steps between resume checkpoints (not part of any key)
+
+
+def _digits_seed_job(cache_dir, **job):
+    """`digits_phase2_seed(**job)` cached under `cache_dir` (key: job + code) and resumable: its
+    checkpoint file is keyed the same way (`cache_file`), so only this very job resumes from it."""
+    labels = dict(etas=list(job["etas"]), one_minus_betas=list(job["one_minus_betas"]), seeds=[job["seed_index"]],
+                  steps=list(range(0, job["n_steps"] + 1, job["every"])))
+    return cached_call(digits_phase2_seed, job, cache_dir=cache_dir, labels=labels, checkpoint_suffix=".ckpt",
+                       not_in_key=dict(checkpoint_every=DIGITS_CHECKPOINT_EVERY))
+
+
+def run_digits(p: DigitsParams, cache_dir: str | Path | None = None, device: str = "cpu", progress: bool = False):
+    """Phase 1 (`digits_phase1`, cached) then the label-noise grid, one cached, resumable job per seed
+    (`digits_phase2_seed`), summarised by `classify.summarize_label_noise`."""
     from . import classify, data
 
     Xtr, ytr, Xte, yte = data.load_digits_split(p.n_train, seed=p.seed)
     Ytr = data.one_hot(ytr, p.widths[-1])
-    key = _cache_key({k: getattr(p, k) for k in ("n_train", "widths", "phase1_lr", "phase1_method", "phase1_tol", "seed")})
-    path = Path(cache_dir) / f"digits_phase1_{key}.pt" if cache_dir is not None else None
-    if path is not None and path.exists():
-        params1 = [t.to(device) for t in torch.load(path)]
-    else:
-        params1, _, _ = classify.phase1_interpolate(p.widths, Xtr, Ytr, p.phase1_lr, p.phase1_tol, seed=p.seed,
-                                                    device=device, method=p.phase1_method, progress=progress,
-                                                    max_steps=400_000)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            torch.save([t.cpu() for t in params1], path)
+    params1 = cached_call(digits_phase1, dict(widths=tuple(p.widths), X=Xtr, Y=Ytr, lr=p.phase1_lr, tol=p.phase1_tol,
+                                              method=p.phase1_method, seed=p.seed, device=device, max_steps=400_000),
+                          cache_dir=cache_dir, not_in_key=dict(progress=progress))
     # phase 2 is the expensive part (≈ 12 CPU-minutes per seed): one job per seed, run side by side
-    # on CPU and cached one by one, so an interrupted run keeps its finished seeds and adding seeds
-    # reuses the others (each seed owns its random streams: `classify.label_noise_runs`)
-    key = _cache_key({k: v for k, v in asdict(p).items() if k != "n_seeds"})
-    points = [dict(p=p, seed_index=s, params1=[t.cpu() for t in params1], data=(Xtr, Ytr, Xte, yte), device=device,
-                   path=Path(cache_dir) / f"digits_phase2_{key}_seed{s}.pkl" if cache_dir is not None else None)
+    # on CPU and cached one by one, so an interrupted run keeps its finished seeds (and resumes the
+    # others from their checkpoints) and adding seeds reuses the others. A job's key holds its
+    # inputs (phase-1 state, data, grid, seed index), not n_seeds.
+    points = [dict(cache_dir=cache_dir, params1=params1, data=(Xtr, Ytr, Xte, yte), etas=tuple(p.etas),
+                   one_minus_betas=tuple(p.one_minus_betas), eps=p.eps, n_steps=p.n_steps, seed_index=s,
+                   every=p.every, n_probe=p.n_probe, seed=p.seed, device=device)
               for s in range(p.n_seeds)]
     from ..sweep import sweep
 
     parallel = device == "cpu" and p.n_seeds > 1
-    runs = sweep(_digits_seed_runs, points, executor=None if parallel else "serial", progress=progress,
+    runs = sweep(_digits_seed_job, points, executor=None if parallel else "serial", progress=progress,
                  max_workers=min(p.n_seeds, os.cpu_count() or 1), desc="digits phase 2 (seeds)")
     tr, acc = (np.concatenate([r[i] for r in runs], axis=-1) for i in (0, 1))
     return classify.summarize_label_noise(p.etas, p.one_minus_betas, tr, acc, p.every, p.n_steps)
-
-
-def _digits_seed_runs(p: DigitsParams, seed_index: int, params1, data, device, path):
-    """Phase 2 of one digits seed, all (η, 1−β) batched; cached at `path` (None: not cached)."""
-    from .._cache import cached_call
-    from . import classify
-
-    ckpt = None if path is None else Path(path).with_suffix(".ckpt")  # resumable (≈ 12 CPU-minutes per seed)
-    return cached_call(path, lambda: classify.label_noise_runs(
-        [t.to(device) for t in params1], *data, p.etas, p.one_minus_betas, p.eps, p.n_steps, seeds=[seed_index],
-        every=p.every, n_probe=p.n_probe, seed=p.seed, device=device, checkpoint=ckpt), enabled=path is not None)
 
 
 def digits_exponents(grid, p: DigitsParams, n_boot: int = 200, rng=0) -> dict:
