@@ -153,17 +153,3 @@ def test_minilm_reference_pair():
     assert float(v[0] @ v[1]) == pytest.approx(0.755, abs=0.01)
     assert float(v[0] @ v[2]) < 0.1
 
-
-def test_embedding_cache_roundtrip(tmp_path):
-    calls = []
-
-    def enc(texts):
-        calls.append(list(texts))
-        return np.array([[len(t), 1.0] for t in texts]) / np.sqrt(1 + np.array([[len(t)] for t in texts]) ** 2)
-
-    cache = E.EmbeddingCache(tmp_path)
-    a = E.embed(["aa", "b", "aa"], cache, enc)
-    b = E.embed(["b", "aa"], cache, enc)
-    assert calls == [["b", "aa"]]                          # second call served from disk
-    np.testing.assert_allclose(a[[1, 0]], b, rtol=1e-6)
-    assert len(list(tmp_path.rglob("*.npy"))) == 2          # one file per distinct text, named by hash

@@ -317,3 +317,86 @@ def test_order_rejects_out_of_range_and_raster_shape():
     assert img.shape == (3, 2)                      # depth = longest distinct recall; sorted by count
     assert img[:, 0].tolist() == [pytest.approx(1 / 3), pytest.approx(2 / 3), 1.0]
     assert np.isnan(img[2, 1]) and img[0, 1] == pytest.approx(2 / 3)
+
+
+# ---------------------------------------------------------------- caches and claim kinds
+class _CountingMiniLM:
+    """Stands in for the SentenceTransformer behind `embed.minilm_encode` (records every encode call)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def encode(self, texts, batch_size, **kw):
+        self.calls.append((list(texts), batch_size))
+        v = np.array([[len(t), 1.0] for t in texts])
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_minilm_embeddings_cached_by_texts_params_model_and_code(tmp_path, monkeypatch):
+    from analysis_lib import _cache
+    from analysis_lib.memory import embed as E
+
+    fake = _CountingMiniLM()
+    monkeypatch.setattr(E, "load_minilm", lambda: fake)
+    a = E.embed(["aa", "b", "aa"], tmp_path)
+    assert fake.calls == [(["b", "aa"], 32)]               # distinct texts, sorted by length, encoded once
+    b = E.embed(["b", "aa"], tmp_path)                     # same inputs: served from the cache
+    assert len(fake.calls) == 1
+    np.testing.assert_allclose(a[[1, 0]], b, rtol=1e-6)
+    assert len(list(tmp_path.glob("minilm_encode-*.pkl"))) == 1
+    E.embed(["b", "aa"], tmp_path, batch_size=16)          # a changed parameter recomputes
+    E.embed(["b", "aa", "c"], tmp_path)                    # so do changed texts
+    assert len(fake.calls) == 3
+    ident = E.minilm_identity()
+    monkeypatch.setattr(E, "minilm_identity", lambda: {**ident, "sentence-transformers": "99.0"})
+    E.embed(["b", "aa"], tmp_path)                         # another model version recomputes
+    assert len(fake.calls) == 4
+    monkeypatch.setattr(_cache, "code_fingerprint", lambda fn: "edited-code")
+    E.embed(["b", "aa"], tmp_path)                         # and so does changed code
+    assert len(fake.calls) == 5
+    E.embed(["b", "aa"], None)                             # no cache folder: always computed
+    assert len(fake.calls) == 6
+
+
+def test_minilm_encode_refuses_another_model_version(monkeypatch):
+    from analysis_lib.memory import embed as E
+
+    monkeypatch.setattr(E, "load_minilm", lambda: _CountingMiniLM())
+    with pytest.raises(ValueError, match="installed"):
+        E.minilm_encode(["a"], model={"model": "other"})
+
+
+def test_custom_encoder_is_never_cached(tmp_path):
+    from analysis_lib.memory import embed as E
+
+    calls = []
+
+    def enc(texts):
+        calls.append(list(texts))
+        return np.ones((len(texts), 2))
+
+    E.embed(["x", "y"], tmp_path, enc)
+    E.embed(["x", "y"], tmp_path, enc)
+    assert len(calls) == 2 and not list(tmp_path.iterdir())
+
+
+def test_paper_claims_table_and_skipped_kinds():
+    from analysis_lib.claims import PaperClaim
+    from analysis_lib.memory import NARRATIVE_MEMORY_CLAIMS
+    from analysis_lib.memory import analysis as A
+    from analysis_lib.memory.paper_claims import skipped_kind
+
+    assert [c.id for c in NARRATIVE_MEMORY_CLAIMS] == [f"C{i}" for i in range(1, 14)]
+    assert all(isinstance(c, PaperClaim) for c in NARRATIVE_MEMORY_CLAIMS)
+    ids = {c.id for c in NARRATIVE_MEMORY_CLAIMS}
+    for key in A.data_claim_keys(minilm=True):             # every skipped data record gets a kind
+        kind = skipped_kind(key)
+        assert kind["kind"] in ("result", "check") and kind.get("supports", "C1") in ids, key
+    for key in ("memory.data.boyscout_map_bijection", "memory.data.checksums_ok", "memory.recog.sanity",
+                "memory.embed.stored_r_consistency", "memory.data.prec_matches_stored"):
+        assert skipped_kind(key) == {"kind": "check"}, key
+    assert skipped_kind("memory.order.tau_orig.stein") == {"kind": "result", "supports": "C5"}
+    assert skipped_kind("memory.recall.C.stein")["supports"] == "C9"
+    assert skipped_kind("memory.recog.dprime_trial_slope.intact")["supports"] == "C8"
+    with pytest.raises(KeyError):
+        skipped_kind("memory.unknown.key")

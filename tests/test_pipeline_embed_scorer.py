@@ -47,7 +47,7 @@ def test_recall_units():
 @pytest.mark.skipif(D.find_data_dir() is None or not embed.minilm_available(),
                     reason="needs the authors' data and the bundled MiniLM (sentence-transformers)")
 def test_validation_agreement_minilm(tmp_path):
-    a = ES.validation_agreement(D.load_story("panic"), D.load_validation(), "B", embed.EmbeddingCache(tmp_path))
+    a = ES.validation_agreement(D.load_story("panic"), D.load_validation(), "B", tmp_path)
     # measured 2026-11 (rule B): θ_out 0.36, κ vs human majority 0.48, vs GPT-4 0.44, r(P_rec) 0.67
     assert 0.3 < a.kappa_human < 0.7 and 0.3 < a.kappa_gpt4 < 0.7 and a.r_prec_human > 0.4
     assert a.kappa_human_in >= a.kappa_human - 1e-12  # in-sample tuning is optimistic by construction

@@ -14,13 +14,15 @@ Modules:
   HTTP server on 127.0.0.1 (offline demo and fault-injection tests).
 - `pipeline`: story → clauses → lures → scramble → experiment JSON → validated response import →
   `data.Story`, and `demo()` (the whole pipeline offline); `pipeline_plots`: the F14 figures.
+- `paper_claims`: the paper's claims C1–C13 (`NARRATIVE_MEMORY_CLAIMS`) that the notebook declares.
 - `simulate`: simulated participants calibrated by this analysis (`sim_params.json`, aggregate
   parameters only), used without data and for the power analysis; `embed_scorer`: the offline
   MiniLM recall scorer and its agreement with GPT-4 and the human raters.
 
 `simulator_available()` is True now that `simulate` exists (kept for callers that check).
 """
-from . import analysis, data, embed, order, plots, privacy, recall, recognition, scoring, stats, theory  # noqa: F401
+from . import analysis, data, embed, order, paper_claims, plots, privacy, recall, recognition, scoring, stats, theory  # noqa: F401
+from .paper_claims import NARRATIVE_MEMORY_CLAIMS, NARRATIVE_MEMORY_PAPER  # noqa: F401
 
 
 def simulator_available() -> bool:

