@@ -442,6 +442,21 @@ def _cache_cell(prov: dict[str, Any]) -> str:
     return "" if hits is None else f"{hits} of {hits + prov.get('cache_misses', 0)}"
 
 
+def coverage_per_paper(results: Sequence[NotebookResult], stale: dict[str, bool] | None = None) -> list[str]:
+    """One line per notebook: its paper and how many of its claims are reproduced, partly, not, untested."""
+    stale = stale or {}
+    lines = ["| notebook | paper | claims | ✓ reproduced | ◐ partly | ✗ not reproduced | ○ not tested |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for r in results:
+        rows = r.coverage()
+        n = {status: sum(row["status"] == status for row in rows) for status in COVERAGE_MARK}
+        label = f"{r.notebook} **(stale)**" if stale.get(r.notebook) else r.notebook
+        paper = _md_escape(r.paper_claims["paper"]) if r.paper_claims else "_none declared_"
+        lines.append(f"| {label} | {paper} | {len(rows)} | {n['reproduced']} | {n['partly']} | "
+                     f"{n['not reproduced']} | {n['not tested']} |")
+    return lines
+
+
 def coverage_summary(results: Sequence[NotebookResult]) -> str:
     rows = [row for r in results for row in r.coverage()]
     n = {status: sum(row["status"] == status for row in rows) for status in COVERAGE_MARK}
@@ -449,15 +464,15 @@ def coverage_summary(results: Sequence[NotebookResult]) -> str:
             f"{n['not reproduced']} not reproduced, {n['not tested']} not tested")
 
 
-def scorecard_markdown(results: Sequence[NotebookResult], title: str = "Claims scorecard", level: int = 1,
-                       stale: dict[str, bool] | None = None) -> str:
-    """The Markdown scorecard: the paper-claim coverage, a summary table (results and checks apart),
-    then one table of records per notebook (headings at `level`)."""
-    h = "#" * level
-    lines = [f"{h} {title}", "", f"{h}# Paper claims: coverage", "", COVERAGE_RULE, "",
+def scorecard_markdown(results: Sequence[NotebookResult], title: str = "Claims scorecard", *,
+                       intro: Sequence[str] = (), runs: Sequence[str] = (), stale: dict[str, bool] | None = None) -> str:
+    """The Markdown scorecard: the paper-claim coverage of every notebook first, then `runs` (extra
+    lines, e.g. the provenance of FULL runs), a summary table (results and checks apart), and one
+    table of records per notebook."""
+    lines = [f"# {title}", "", *intro, "## Paper claims: coverage", "", COVERAGE_RULE, "",
              coverage_summary(results) + ".", ""]
-    lines += coverage_table(results, stale)
-    lines += ["", f"{h}# Notebooks", "",
+    lines += coverage_per_paper(results, stale) + [""] + coverage_table(results, stale)
+    lines += ["", *runs, "## Notebooks", "",
               "| notebook | status | wall (s) | peak RSS (MB) | results ✓ | results ✗ | results · | checks ✓ | checks ✗ | from cache |",
               "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
@@ -468,7 +483,7 @@ def scorecard_markdown(results: Sequence[NotebookResult], title: str = "Claims s
                      f"{k['result']['pass']} | {k['result']['fail']} | {k['result']['info']} | "
                      f"{k['check']['pass']} | {k['check']['fail']} | {cache} |")
     for r in results:
-        lines += ["", f"{h}## {r.notebook}", ""]
+        lines += ["", f"### {r.notebook}", ""]
         if r.error:
             lines += [f"**{r.status}** in cell {r.error.get('cell_index')}: `{r.error.get('ename')}`: "
                       f"{_md_escape(r.error.get('evalue', ''))}", ""]
@@ -644,32 +659,31 @@ def write_reproduction_md() -> Path:
     root = repo_root()
     records = committed_records(root)
     stale = {r.notebook: staleness(rec, root) for rec, r in records}
-    header = ["# Reproduction scorecard (FULL runs)", "",
-              "Rebuilt by `make reproduce MODE=full` from `figures/<notebook>/claims.json`; each notebook's",
-              "section comes from its own latest FULL run. A notebook marked **stale** has changed (its cells or the",
-              "code it imports) since that run: its rows describe older code. `python -m analysis_lib.reproduce --status`",
-              "recomputes this.", "", "## Runs", "",
-              "| notebook | run (UTC) | commit | current? | results ✓/✗/· | checks ✓/✗ | from cache | wall (s) | device | versions |",
-              "|---|---|---|---|---|---|---|---:|---|---|"]
+    intro = ["Rebuilt by `make reproduce MODE=full` from `figures/<notebook>/claims.json`; each notebook's",
+             "section comes from its own latest FULL run. A notebook marked **stale** has changed (its cells or the",
+             "code it imports) since that run: its rows describe older code. `make status`",
+             "(`python -m analysis_lib.reproduce --status`) recomputes this.", ""]
+    runs = ["## Runs", "",
+            "| notebook | run (UTC) | commit | current? | results ✓/✗/· | checks ✓/✗ | from cache | wall (s) | device | versions |",
+            "|---|---|---|---|---|---|---|---:|---|---|"]
     for rec, r in records:
         k = r.kind_counts()
         prov = r.provenance or {}
         is_stale, why = stale[r.notebook]
         versions = ", ".join(f"{n} {v}" for n, v in (prov.get("versions") or {}).items())
-        lines_note = rec.get("relabelled")
         state = ("**stale**: " + "; ".join(why)) if is_stale else "current"
-        if lines_note:
-            state += f"; {lines_note}"
-        lines = (f"| {r.notebook} | {rec.get('generated', '')} | {_commit_cell(rec)} | {_md_escape(state)} | "
-                 f"{k['result']['pass']}/{k['result']['fail']}/{k['result']['info']} | "
-                 f"{k['check']['pass']}/{k['check']['fail']} | "
-                 f"{_cache_cell(prov)} | "
-                 f"{r.wall_s:.0f} | {prov.get('device') or ''} | {versions} |")
-        header.append(lines)
-    body = (scorecard_markdown([r for _, r in records], "Claims", level=2, stale={n: v[0] for n, v in stale.items()})
-            if records else "_no FULL run recorded yet_\n")
+        if rec.get("relabelled"):
+            state += f"; {rec['relabelled']}"
+        runs.append(f"| {r.notebook} | {rec.get('generated', '')} | {_commit_cell(rec)} | {_md_escape(state)} | "
+                    f"{k['result']['pass']}/{k['result']['fail']}/{k['result']['info']} | "
+                    f"{k['check']['pass']}/{k['check']['fail']} | {_cache_cell(prov)} | "
+                    f"{r.wall_s:.0f} | {prov.get('device') or ''} | {versions} |")
+    runs.append("")
+    text = (scorecard_markdown([r for _, r in records], "Reproduction scorecard (FULL runs)", intro=intro, runs=runs,
+                               stale={n: v[0] for n, v in stale.items()})
+            if records else "# Reproduction scorecard (FULL runs)\n\n_no FULL run recorded yet_\n")
     target = root / "REPRODUCTION.md"
-    target.write_text("\n".join(header) + "\n\n" + body, encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
     return target
 
 

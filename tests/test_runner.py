@@ -270,7 +270,7 @@ def test_stale_marking_and_status(git_tree, monkeypatch):
     assert reproduce.staleness(rec, git_tree) == (False, [])
     text = reproduce.write_reproduction_md().read_text()
     assert "| fx_ok | 2026-12-01T00:00:00+00:00 | abc1234 | current |" in text
-    assert text.index("## Runs") < text.index("Paper claims: coverage") < text.index("### fx_ok")
+    assert text.index("## Paper claims: coverage") < text.index("## Runs") < text.index("### fx_ok")
     assert "fx_ok: FULL abc1234 on 2026-12-01T00:00:00+00:00 — current" in reproduce.status_lines(git_tree)[0]
 
     (git_tree / "analysis_lib" / "x.py").write_text("X = 2\n")  # the code the run imported changed
