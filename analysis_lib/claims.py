@@ -296,17 +296,7 @@ def declare_paper_claims(paper: str, claims: Sequence[PaperClaim]) -> list[Paper
     lines = [f"Claims of {paper}:"] + [f"  {c.id} [{c.source}] {c.statement}"
                                         + (f" (not testable here: {c.untestable})" if c.untestable else "")
                                         for c in claims]
-    text = "\n".join(lines)
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-
-        if get_ipython() is not None:
-            display({PAPER_CLAIMS_MIME: payload, "text/plain": text}, raw=True)
-            return claims
-    except ImportError:  # pragma: no cover
-        pass
-    print(text)
+    display_record({PAPER_CLAIMS_MIME: payload}, "\n".join(lines))
     return claims
 
 
@@ -376,19 +366,25 @@ def coverage_markdown(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _show(record: ClaimRecord) -> None:
+def display_record(bundle: dict[str, Any], text: str) -> None:
+    """In a kernel, show `bundle` (MIME type → data) with `text` as its text/plain form, as one raw
+    display output the runner reads back from the executed notebook; elsewhere print `text`."""
     try:
         from IPython import get_ipython
         from IPython.display import display
     except ImportError:  # pragma: no cover - IPython is a dependency
-        print(record.line)
+        print(text)
         return
     if get_ipython() is None:
-        print(record.line)
+        print(text)
         return
+    display({**bundle, "text/plain": text}, raw=True)
+
+
+def _show(record: ClaimRecord) -> None:
     color = {"pass": "#1a7f37", "fail": "#cf222e", "info": "#57606a"}[record.status]
     html = f'<div style="font-family:monospace;color:{color}">{_escape(record.line)}</div>'
-    display({CLAIM_MIME: record.to_json(), "text/plain": record.line, "text/html": html}, raw=True)
+    display_record({CLAIM_MIME: record.to_json(), "text/html": html}, record.line)
 
 
 def _escape(text: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any, Sequence
 
 from ._cache import library_versions, stats
 from ._paths import repo_root
+from .claims import display_record
 
 PROVENANCE_MIME = "application/vnd.analysis-lib.provenance+json"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -83,14 +84,5 @@ def emit() -> dict[str, Any]:
     rec = record()
     text = (f"provenance: {len(rec['code_files'])} code files, fingerprint {rec['code_fingerprint']}, "
             f"device {rec['device']}, cache {rec['cache']['hit']} hits / {rec['cache']['miss']} misses in this kernel")
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-
-        if get_ipython() is not None:
-            display({PROVENANCE_MIME: rec, "text/plain": text}, raw=True)
-            return rec
-    except ImportError:  # pragma: no cover
-        pass
-    print(text)
+    display_record({PROVENANCE_MIME: rec}, text)
     return rec
