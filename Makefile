@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 MODE   ?= quick
 ONLY   ?=
-JOBS   ?= 1
+JOBS   ?=
 PYTEST_ARGS ?=
 LAB_ARGS ?=
 
@@ -15,7 +15,7 @@ LAB_ARGS ?=
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make reproduce [MODE=quick|full] [ONLY=<notebook>] [JOBS=N]  re-run notebooks, print the scorecard"
+	@echo "make reproduce [MODE=quick|full] [ONLY=<notebook>] [JOBS=N]  re-run notebooks (JOBS default: one per core), print the scorecard"
 	@echo "  (MODE=full refuses a tree with uncommitted or untracked source files unless ALLOW_DIRTY=1)"
 	@echo "make status                   each notebook's last FULL run: commit, current or stale"
 	@echo "make test                     unit tests + every notebook in QUICK mode"
@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 reproduce: $(STAMP)
-	$(PY) -m analysis_lib.reproduce --mode $(MODE) --jobs $(JOBS) $(if $(ONLY),--only $(ONLY),) \
+	$(PY) -m analysis_lib.reproduce --mode $(MODE) $(if $(JOBS),--jobs $(JOBS),) $(if $(ONLY),--only $(ONLY),) \
 	  $(if $(filter-out 0,$(ALLOW_DIRTY)),--allow-dirty,)
 
 status: $(STAMP)

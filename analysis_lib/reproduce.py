@@ -63,6 +63,7 @@ class NotebookResult:
     wall_s: float
     peak_rss_mb: float | None
     claims: list[dict[str, Any]] = field(default_factory=list)
+    cpu_s: float | None = None  # user + system seconds of the kernel and every process it started
     error: dict[str, Any] | None = None
     executed_path: str | None = None
     html_path: str | None = None
@@ -208,13 +209,15 @@ def _execute(name: str, mode: str, seed: int, nb_dir: Path, out_dir: Path, cell_
             html_path = str(html)
         except Exception as exc:  # the render is a convenience; never lose the result for it
             print(f"warning: HTML render of {name} failed: {exc}", file=sys.stderr)
-    # ru_maxrss is in KiB on Linux; the kernel is a reaped child of this process.
-    rss_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                 resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    # ru_maxrss is in KiB on Linux; the kernel is a reaped child of this process, and its own sweep
+    # workers are reaped by the kernel, so RUSAGE_CHILDREN's CPU times include them too.
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    rss_kb = max(me.ru_maxrss, kids.ru_maxrss)
     return {
         "status": "ok" if error is None else "error",
         "error": error,
         "wall_s": wall,
+        "cpu_s": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
         "peak_rss_mb": rss_kb / 1024,
         "executed_path": str(executed) if executed.exists() else None,
         "html_path": html_path,
@@ -313,7 +316,8 @@ def run_notebook(name: str, mode: str = "quick", *, seed: int = 0, out_dir: Path
         info["error"] = {"cell_index": None, "exec_count": None, "ename": "DuplicateClaimKey",
                          "evalue": f"claim keys recorded more than once: {', '.join(duplicates)}"}
     return NotebookResult(notebook=name, mode=mode, status=info["status"], wall_s=info["wall_s"],
-                          peak_rss_mb=info.get("peak_rss_mb"), claims=claims, error=info.get("error"),
+                          peak_rss_mb=info.get("peak_rss_mb"), cpu_s=info.get("cpu_s"), claims=claims,
+                          error=info.get("error"),
                           executed_path=info.get("executed_path"), html_path=info.get("html_path"),
                           paper_claims=paper_claims, provenance=provenance)
 
@@ -331,10 +335,32 @@ def _stop_workers() -> None:
         proc.wait()
 
 
+def largest_first(names: Sequence[str], mode: str, timings: Path | None = None) -> list[str]:
+    """`names` in the order to start them: those without a previous time first (their cost is unknown),
+    in reading order, then the rest by their last wall time in `timings` (default: the last run's
+    `reports/<mode>/timings.csv`), longest first, so side-by-side runs end together."""
+    timings = timings or repo_root() / "reports" / mode / "timings.csv"
+    last: dict[str, float] = {}
+    if timings.exists():
+        try:
+            with timings.open(newline="") as f:
+                last = {row["notebook"]: float(row["wall_s"]) for row in csv.DictReader(f) if row.get("wall_s")}
+        except (OSError, ValueError, KeyError):  # an unreadable history only costs the ordering
+            last = {}
+    unknown = [n for n in names if n not in last]
+    return unknown + sorted((n for n in names if n in last), key=lambda n: -last[n])
+
+
+def default_jobs() -> int:
+    """Notebooks side by side by default: one per core (each kernel keeps one BLAS thread)."""
+    return max(1, os.cpu_count() or 1)
+
+
 def run_all(names: Sequence[str], mode: str, *, seed: int = 0, jobs: int = 1, out_dir: Path | None = None,
             notebook_dir_: Path | None = None, cell_timeout: int | None = None,
             notebook_timeout: int | None = None, stream=sys.stdout) -> list[NotebookResult]:
-    """Run notebooks `jobs` at a time; one progress line per notebook; results in `names` order."""
+    """Run notebooks `jobs` at a time, started longest first (`largest_first`); one progress line per
+    notebook; results in `names` order."""
     if jobs < 1:
         raise RunnerError(f"--jobs must be >= 1; got {jobs}")
     total = len(names)
@@ -349,7 +375,7 @@ def run_all(names: Sequence[str], mode: str, *, seed: int = 0, jobs: int = 1, ou
 
     results: dict[str, NotebookResult] = {}
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(one, (i, n)): n for i, n in enumerate(names, 1)}
+        futures = {pool.submit(one, (i, n)): n for i, n in enumerate(largest_first(names, mode), 1)}
         try:
             for future in as_completed(futures):
                 res = future.result()
@@ -595,37 +621,118 @@ def staleness(record: dict[str, Any], root: Path | None = None) -> tuple[bool, l
 
 
 def write_reports(results: Sequence[NotebookResult], out_dir: Path, mode: str, seed: int,
-                  git_commit: str | dict[str, Any] | None = None) -> dict[str, Path]:
+                  git_commit: str | dict[str, Any] | None = None, run_wall_s: float | None = None,
+                  jobs: int | None = None) -> dict[str, Path]:
     """claims.json, claims.md and timings.csv in `out_dir`; in FULL also REPRODUCTION.md.
     `git_commit`: the code's version, taken before the run (the run itself rewrites tracked figures,
     which would mark the tree dirty if read now): a `git_state()` dict or a commit string; default:
-    read now."""
+    read now. `run_wall_s`: wall seconds of the whole run (notebooks side by side), written as the
+    last row of timings.csv ("(all)") and into claims.json."""
     out_dir.mkdir(parents=True, exist_ok=True)
     state = git_commit if isinstance(git_commit, dict) else (
         {"commit": git_commit, "dirty": git_commit.endswith("+dirty"), "dirty_files": []} if git_commit else git_state())
     commit = state["commit"].removesuffix("+dirty")
     stamp = {"mode": mode, "seed": seed, "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
              "git_commit": commit, "dirty": state["dirty"], "dirty_files": state["dirty_files"], "machine": _machine()}
-    payload = dict(stamp, notebooks={r.notebook: _record(r) for r in results})
+    payload = dict(stamp, run_wall_s=run_wall_s, jobs=jobs, notebooks={r.notebook: _record(r) for r in results})
     paths = {"claims.json": out_dir / "claims.json", "claims.md": out_dir / "claims.md",
              "timings.csv": out_dir / "timings.csv"}
     paths["claims.json"].write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     paths["claims.md"].write_text(scorecard_markdown(results, f"Claims scorecard ({mode.upper()})"), encoding="utf-8")
     with paths["timings.csv"].open("w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["notebook", "mode", "status", "wall_s", "peak_rss_mb", "n_claims", "n_pass", "n_fail", "n_info"])
+        w.writerow(["notebook", "mode", "status", "wall_s", "cpu_s", "peak_rss_mb", "n_claims", "n_pass", "n_fail",
+                    "n_info"])
         for r in results:
             c = r.counts()
-            w.writerow([r.notebook, mode, r.status, f"{r.wall_s:.1f}",
+            w.writerow([r.notebook, mode, r.status, f"{r.wall_s:.1f}", f"{r.cpu_s:.1f}" if r.cpu_s is not None else "",
                         f"{r.peak_rss_mb:.0f}" if r.peak_rss_mb else "", len(r.claims), c["pass"], c["fail"], c["info"]])
+        if run_wall_s is not None:
+            cpu = [r.cpu_s for r in results if r.cpu_s is not None]
+            w.writerow(["(all)", mode, "ok" if all(r.ok for r in results) else "failed", f"{run_wall_s:.1f}",
+                        f"{sum(cpu):.1f}" if cpu else "", "", sum(len(r.claims) for r in results),
+                        sum(r.counts()["pass"] for r in results), sum(r.n_fail for r in results),
+                        sum(r.counts()["info"] for r in results)])
     if mode == "full":
         for r in results:
             folder = repo_root() / "figures" / r.notebook
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / "claims.json").write_text(json.dumps(dict(stamp, **_record(r)), indent=2, ensure_ascii=False),
-                                                encoding="utf-8")
+            path = folder / "claims.json"
+            previous = json.loads(path.read_text(encoding="utf-8")).get("costs", []) if path.exists() else []
+            record = dict(stamp, **_record(r))
+            record["costs"] = merged_costs(previous, cost_entry(record))
+            path.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
         paths["REPRODUCTION.md"] = write_reproduction_md()
+        paths["README.md"] = write_readme_costs()
     return paths
+
+
+# ---------------------------------------------------------------------------------------------
+# FULL costs: one entry per (cache state, machine) kept in each notebook's record across runs
+
+
+def cache_state(prov: dict[str, Any]) -> str:
+    """'empty cache' (nothing was read from cache), 'warm cache' (nothing had to be computed),
+    'partial cache', 'no cache used', or 'unknown' for records made before cache use was counted."""
+    hits, misses = prov.get("cache_hits"), prov.get("cache_misses")
+    if hits is None:
+        return "unknown"
+    if hits == 0:
+        return "empty cache" if misses else "no cache used"
+    return "warm cache" if misses == 0 else "partial cache"
+
+
+def cost_entry(record: dict[str, Any]) -> dict[str, Any]:
+    """What one FULL run cost: wall and CPU seconds, the cache state, machine, device, commit, date."""
+    prov = record.get("provenance") or {}
+    return {"cache": cache_state(prov), "wall_s": record.get("wall_s"), "cpu_s": record.get("cpu_s"),
+            "machine": record.get("machine", ""), "device": prov.get("device") or "", "commit": record.get("git_commit"),
+            "generated": record.get("generated"), "cache_hits": prov.get("cache_hits"),
+            "cache_misses": prov.get("cache_misses")}
+
+
+def merged_costs(previous: Sequence[dict[str, Any]], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """`previous` cost entries with `new` replacing the one of the same cache state and machine."""
+    same = lambda e: (e.get("cache"), e.get("machine"), e.get("device")) == (new["cache"], new["machine"], new["device"])
+    return [e for e in previous if not same(e)] + [new]
+
+
+def _seconds(x: float | None) -> str:
+    if x is None:
+        return "—"
+    return f"{x / 60:.1f} min" if x >= 120 else f"{x:.0f} s"
+
+
+def costs_table(records: Sequence[tuple[dict[str, Any], NotebookResult]] | None = None) -> list[str]:
+    """The FULL cost table (Markdown) from the committed records: one row per notebook and cache state."""
+    records = committed_records() if records is None else records
+    lines = ["| notebook | cache | wall | CPU | machine | run |", "|---|---|---:|---:|---|---|"]
+    for rec, r in records:
+        entries = rec.get("costs") or [cost_entry(rec)]
+        order = ("empty cache", "no cache used", "partial cache", "warm cache", "unknown")
+        for e in sorted(entries, key=lambda e: order.index(e["cache"])):
+            lines.append(f"| {r.notebook} | {e['cache']} | {_seconds(e['wall_s'])} | {_seconds(e.get('cpu_s'))} | "
+                         f"{_md_escape(e['machine'])} | {e['commit']}, {str(e['generated'])[:10]} |")
+    return lines
+
+
+README_COSTS_BEGIN = "<!-- full-costs: generated by python -m analysis_lib.reproduce from figures/*/claims.json -->"
+README_COSTS_END = "<!-- end full-costs -->"
+
+
+def write_readme_costs(readme: Path | None = None) -> Path:
+    """Replace the README's FULL cost table (between its markers) with `costs_table()`."""
+    readme = readme or repo_root() / "README.md"
+    if not readme.exists():
+        return readme
+    text = readme.read_text(encoding="utf-8")
+    if README_COSTS_BEGIN not in text or README_COSTS_END not in text:
+        return readme  # a README without the markers is left alone
+    head, rest = text.split(README_COSTS_BEGIN, 1)
+    _, tail = rest.split(README_COSTS_END, 1)
+    readme.write_text(head + README_COSTS_BEGIN + "\n" + "\n".join(costs_table()) + "\n" + README_COSTS_END + tail,
+                      encoding="utf-8")
+    return readme
 
 
 def _record(r: NotebookResult) -> dict[str, Any]:
@@ -678,7 +785,9 @@ def write_reproduction_md() -> Path:
                     f"{k['result']['pass']}/{k['result']['fail']}/{k['result']['info']} | "
                     f"{k['check']['pass']}/{k['check']['fail']} | {_cache_cell(prov)} | "
                     f"{r.wall_s:.0f} | {prov.get('device') or ''} | {versions} |")
-    runs.append("")
+    runs += ["", "## FULL costs", "",
+             "Wall and CPU time of the FULL runs recorded for each notebook, by cache state (empty: everything",
+             "computed; warm: everything read from `reports/cache/`).", ""] + costs_table(records) + [""]
     text = (scorecard_markdown([r for _, r in records], "Reproduction scorecard (FULL runs)", intro=intro, runs=runs,
                                stale={n: v[0] for n, v in stale.items()})
             if records else "# Reproduction scorecard (FULL runs)\n\n_no FULL run recorded yet_\n")
@@ -714,7 +823,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Re-execute the notebooks with papermill and print the claims scorecard.")
     p.add_argument("--mode", default="quick", choices=MODES, help="quick (CI scale, default) or full (paper scale)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="notebook stems (or unique prefixes) to run; default all")
-    p.add_argument("--jobs", type=int, default=1, help="notebooks run side by side (default 1)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help=f"notebooks run side by side, longest first (default: one per core, here {default_jobs()})")
     p.add_argument("--seed", type=int, default=0, help="SEED parameter passed to every notebook (default 0)")
     p.add_argument("--timeout", type=int, default=None,
                    help="per-notebook timeout in seconds (default 1200 quick, 28800 full)")
@@ -742,6 +852,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         names = resolve_names(args.only, args.notebook_dir)
+        args.jobs = default_jobs() if args.jobs is None else args.jobs
         if args.jobs < 1:
             raise RunnerError(f"--jobs must be >= 1; got {args.jobs}")
         for opt in ("timeout", "cell_timeout"):
@@ -759,10 +870,12 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     out_dir = args.out or repo_root() / "reports" / args.mode
+    t0 = time.perf_counter()
     results = run_all(names, args.mode, seed=args.seed, jobs=args.jobs, out_dir=out_dir,
                       notebook_dir_=args.notebook_dir, cell_timeout=args.cell_timeout,
                       notebook_timeout=args.timeout)
-    paths = write_reports(results, out_dir, args.mode, args.seed, git_commit=state)
+    paths = write_reports(results, out_dir, args.mode, args.seed, git_commit=state,
+                          run_wall_s=time.perf_counter() - t0, jobs=args.jobs)
     print(scorecard_text(results))
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0 if all(r.ok for r in results) else 1

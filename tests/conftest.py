@@ -1,4 +1,6 @@
-"""Shared pytest set-up: headless plotting and one BLAS thread in the test process."""
+"""Shared pytest set-up: headless plotting, one BLAS thread in the test process, and one QUICK
+execution per notebook shared by every test that needs it, started in the background as the session
+begins so the notebooks run beside the unit tests."""
 import os
 
 # Unit tests only: notebooks executed by the runner keep the inline backend.
@@ -8,22 +10,69 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import pytest
 
+_NEEDED: list[str] = []
+
+
+def _notebooks_of(item) -> list[str]:
+    """Notebooks a selected `notebook`-marked test executes through `quick_run`: its `name`
+    parameter, or its module's `QUICK_NOTEBOOKS`."""
+    if item.get_closest_marker("notebook") is None:
+        return []
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if "name" in params:
+        return [params["name"]]
+    return list(getattr(item.module, "QUICK_NOTEBOOKS", ()))
+
+
+def pytest_collection_modifyitems(session, config, items):
+    # Tests that read a QUICK execution go last (in their order), so the unit tests run while the
+    # notebooks execute in the background instead of waiting for them.
+    items.sort(key=lambda item: item.get_closest_marker("notebook") is not None)
+
+
+def pytest_collection_finish(session):
+    # after -m / -k deselection: only the notebooks the selected tests need
+    for item in session.items:
+        for name in _notebooks_of(item):
+            if name not in _NEEDED:
+                _NEEDED.append(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_quick_runs(quick_run):
+    """Start the background QUICK executions as the session begins."""
+
 
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory):
     """`quick_run(name)` → the runner's NotebookResult of `name` in QUICK, executed once per session.
 
-    The generic notebook test and the per-paper checks of an executed notebook (e.g. the privacy scan
-    of notebook 05) share one execution instead of running the notebook twice.
+    Every notebook the selected tests need starts at the beginning of the session in a background
+    pool (`QUICK_JOBS` notebooks at a time, default: one fewer than the cores, at least one), in the
+    order the tests need them, while the unit tests run (notebook tests are sorted last); a test
+    waits only for its own notebook. The generic notebook test
+    and the per-paper checks of an executed notebook (e.g. the privacy scan of notebook 05) share one
+    execution instead of running the notebook twice.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from analysis_lib import reproduce
 
     out = tmp_path_factory.mktemp("quick_runs")
-    results = {}
+    jobs = int(os.environ.get("QUICK_JOBS", max(1, (os.cpu_count() or 2) - 1)))
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    futures = {}
+
+    def submit(name):
+        if name not in futures:
+            futures[name] = pool.submit(reproduce.run_notebook, name, "quick", out_dir=out)
+        return futures[name]
+
+    for name in _NEEDED:
+        submit(name)
 
     def run(name):
-        if name not in results:
-            results[name] = reproduce.run_notebook(name, "quick", out_dir=out)
-        return results[name]
+        return submit(name).result()
 
-    return run
+    yield run
+    pool.shutdown(wait=True, cancel_futures=True)

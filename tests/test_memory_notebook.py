@@ -13,6 +13,7 @@ from analysis_lib.memory import embed as E
 from analysis_lib.memory.privacy import notebook_output_text, scan_executed
 
 NAME = "05_narrative_memory"
+QUICK_NOTEBOOKS = (NAME,)  # executed once per session by conftest.quick_run, beside the unit tests
 NB = Path(__file__).resolve().parents[1] / "notebooks" / f"{NAME}.ipynb"
 
 

@@ -55,8 +55,12 @@ def test_reports_are_written(mixed_run):
     for name in ("fx_ok", "fx_raises", "fx_failed_claim"):
         assert (out / f"{name}.ipynb").exists() and (out / f"{name}.html").exists()
     rows = list(csv.DictReader((out / "timings.csv").open()))
-    assert [r["notebook"] for r in rows] == ["fx_ok", "fx_raises", "fx_failed_claim"]
-    assert all(float(r["wall_s"]) > 0 and float(r["peak_rss_mb"]) > 50 for r in rows)
+    assert [r["notebook"] for r in rows] == ["fx_ok", "fx_raises", "fx_failed_claim", "(all)"]
+    assert all(float(r["wall_s"]) > 0 and float(r["peak_rss_mb"]) > 50 for r in rows[:-1])
+    # CPU seconds of each kernel; the last row is the whole run (two notebooks side by side)
+    assert all(float(r["cpu_s"]) > 0.5 for r in rows[:-1])
+    assert float(rows[-1]["cpu_s"]) == pytest.approx(sum(float(r["cpu_s"]) for r in rows[:-1]), abs=0.2)
+    assert float(rows[-1]["wall_s"]) < sum(float(r["wall_s"]) for r in rows[:-1])
     md = (out / "claims.md").read_text()
     assert "| ✓ | result | `fixture.ok.value` | F1 | 1.001 | 1 | abs 0.01 | derived |" in md
     assert "| ✓ | check | `fixture.ok.identity` |  | 2 | 2 | abs 1e-12 | derived |" in md
@@ -112,6 +116,14 @@ def test_make_reproduce_bogus_mode_fails():
     proc = subprocess.run(["make", "-s", "reproduce", "MODE=bogus"], cwd=root, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode != 0 and "invalid choice: 'bogus'" in proc.stderr
+
+
+def test_largest_first_uses_the_last_run_and_starts_unknown_notebooks_first(tmp_path):
+    timings = tmp_path / "timings.csv"
+    timings.write_text("notebook,mode,status,wall_s\na,quick,ok,10\nb,quick,ok,90\nc,quick,ok,40\n(all),quick,ok,100\n")
+    assert reproduce.largest_first(["a", "b", "c", "new"], "quick", timings) == ["new", "b", "c", "a"]
+    assert reproduce.largest_first(["a", "b"], "quick", tmp_path / "missing.csv") == ["a", "b"]
+    assert reproduce.default_jobs() == (__import__("os").cpu_count() or 1)
 
 
 def test_prefix_selection_and_bad_jobs():
@@ -291,3 +303,25 @@ def test_stale_marking_and_status(git_tree, monkeypatch):
 
 def test_a_record_without_fingerprints_is_stale():
     assert reproduce.staleness({"notebook": "x"}) == (True, ["no fingerprints recorded (the run predates provenance records)"])
+
+
+def test_full_costs_are_kept_per_cache_state_and_written_into_the_readme(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_LIB_ROOT", str(tmp_path))
+    (tmp_path / "README.md").write_text(f"intro\n{reproduce.README_COSTS_BEGIN}\nold table\n{reproduce.README_COSTS_END}\nend\n")
+
+    def full_run(hits, misses, wall):
+        res = reproduce.NotebookResult(notebook="fx_ok", mode="full", status="ok", wall_s=wall, peak_rss_mb=100.0,
+                                       cpu_s=2 * wall, claims=[], provenance={"cache_hits": hits, "cache_misses": misses})
+        reproduce.write_reports([res], tmp_path / "reports" / "full", "full", 0, git_commit="abc1234")
+        return json.loads((tmp_path / "figures" / "fx_ok" / "claims.json").read_text())["costs"]
+
+    assert [c["cache"] for c in full_run(0, 5, 3600.0)] == ["empty cache"]
+    costs = full_run(5, 0, 60.0)  # a warm re-run keeps the empty-cache cost beside it
+    assert [(c["cache"], c["wall_s"], c["cpu_s"]) for c in costs] == [("empty cache", 3600.0, 7200.0),
+                                                                      ("warm cache", 60.0, 120.0)]
+    assert [c["wall_s"] for c in full_run(5, 0, 50.0)] == [3600.0, 50.0]  # same state: replaced
+    readme = (tmp_path / "README.md").read_text()
+    assert "old table" not in readme and readme.startswith("intro\n") and readme.endswith("end\n")
+    assert "| fx_ok | empty cache | 60.0 min | 120.0 min |" in readme and "| fx_ok | warm cache | 50 s | 100 s |" in readme
+    assert reproduce.cache_state({}) == "unknown" and reproduce.cache_state({"cache_hits": 0, "cache_misses": 0}) == "no cache used"
+    assert reproduce.cache_state({"cache_hits": 2, "cache_misses": 1}) == "partial cache"
