@@ -11,13 +11,14 @@ JOBS   ?=
 PYTEST_ARGS ?=
 LAB_ARGS ?=
 
-.PHONY: all setup reproduce status test test-slow lab bench llm-server clean help
+.PHONY: all setup reproduce status site test test-slow lab bench llm-server clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make reproduce [MODE=quick|full] [ONLY=<notebook>] [JOBS=N]  re-run notebooks (JOBS default: one per core), print the scorecard"
 	@echo "  (MODE=full refuses a tree with uncommitted or untracked source files unless ALLOW_DIRTY=1)"
 	@echo "make status                   each notebook's last FULL run: commit, current or stale"
+	@echo "make site [MODE=quick|full]   static HTML site of the last run in reports/site/"
 	@echo "make test                     unit tests + every notebook in QUICK mode"
 	@echo "make test-slow                also the slow tests"
 	@echo "make lab                      JupyterLab on notebooks/"
@@ -38,6 +39,9 @@ reproduce: $(STAMP)
 
 status: $(STAMP)
 	@$(PY) -m analysis_lib.reproduce --status
+
+site: $(STAMP)
+	$(PY) -m analysis_lib.site --mode $(MODE)
 
 test: $(STAMP)
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)

@@ -12,14 +12,14 @@ A notebook needs only a few names::
 Paper code lives in subpackages: `gating` (01, 02), `gnode` (03), `momentum` (04), `memory` (05).
 """
 from .explore import headless, interact
-from .claims import (CLAIM_MIME, KINDS, SOURCES, ClaimRecord, PaperClaim, claim, coverage, declare_paper_claims, read_claims,
+from .claims import (CLAIM_MIME, KINDS, SOURCES, ClaimRecord, Headline, PaperClaim, claim, coverage, declare_paper_claims, read_claims,
                      recorded_claims, summarize_claims)
 from .figures import figure_dir, savefig
 from .notebook import MODES, NotebookConfig, current_config, limit_threads, setup_notebook
 from .sweep import grid_product, sweep
 
 __all__ = [
-    "CLAIM_MIME", "KINDS", "MODES", "SOURCES", "ClaimRecord", "NotebookConfig", "PaperClaim", "claim", "coverage",
+    "CLAIM_MIME", "KINDS", "MODES", "SOURCES", "ClaimRecord", "Headline", "NotebookConfig", "PaperClaim", "claim", "coverage",
     "current_config", "declare_paper_claims",
     "figure_dir", "grid_product", "headless", "interact", "limit_threads", "read_claims", "recorded_claims", "savefig",
     "setup_notebook", "summarize_claims", "sweep",

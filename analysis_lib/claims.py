@@ -52,6 +52,28 @@ _declared_paper: list[str] = []
 
 
 @dataclass(frozen=True)
+class Headline:
+    """The figure that shows a paper's main claim, for the README gallery: `figure` is the stem
+    given to `savefig` (e.g. "F3_scaling"), `caption` one line, `claims` the ids whose coverage gives
+    the gallery's status."""
+
+    figure: str
+    caption: str
+    claims: tuple[str, ...]
+
+    def __post_init__(self):
+        if not isinstance(self.figure, str) or not re.match(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$", self.figure):
+            raise ValueError(f"headline figure must be a figure name as given to savefig; got {self.figure!r}")
+        if not isinstance(self.caption, str) or not self.caption.strip():
+            raise ValueError("headline caption must be a non-empty string")
+        if isinstance(self.claims, str) or not self.claims or not all(isinstance(i, str) for i in self.claims):
+            raise ValueError(f"headline claims must be a non-empty tuple of claim ids; got {self.claims!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"figure": self.figure, "caption": self.caption, "claims": list(self.claims)}
+
+
+@dataclass(frozen=True)
 class PaperClaim:
     """One statement of the paper the notebook sets out to test.
 
@@ -274,12 +296,13 @@ def claim(key: str, measured: Any, expected: Any = None, *, rel: float | None = 
     return record
 
 
-def declare_paper_claims(paper: str, claims: Sequence[PaperClaim]) -> list[PaperClaim]:
+def declare_paper_claims(paper: str, claims: Sequence[PaperClaim], headline: Headline | None = None) -> list[PaperClaim]:
     """Declare the paper's claims this notebook tests (call once, after `setup_notebook`).
 
     `paper`: a short citation shown above the coverage table. Emits the table as a display output
     with the MIME type `PAPER_CLAIMS_MIME` so the runner builds the coverage matrix from the executed
-    notebook; later `claim(..., supports=...)` calls are checked against these ids.
+    notebook; later `claim(..., supports=...)` calls are checked against these ids. `headline`: the
+    figure of the paper's main claim, shown in the README gallery with those claims' status.
     """
     if not isinstance(paper, str) or not paper.strip():
         raise ValueError("paper must be a non-empty string (a short citation)")
@@ -289,10 +312,17 @@ def declare_paper_claims(paper: str, claims: Sequence[PaperClaim]) -> list[Paper
     ids = [c.id for c in claims]
     if len(set(ids)) != len(ids):
         raise ValueError(f"paper claim ids must be unique; got {ids}")
+    if headline is not None:
+        if not isinstance(headline, Headline):
+            raise ValueError(f"headline must be a Headline; got {type(headline).__name__}")
+        unknown = [i for i in headline.claims if i not in ids]
+        if unknown:
+            raise ValueError(f"headline names undeclared paper claims {unknown}; declared: {', '.join(ids)}")
     _declared.clear()
     _declared.update({c.id: c for c in claims})
     _declared_paper[:] = [paper]
-    payload = {"paper": paper, "claims": [c.to_json() for c in claims]}
+    payload = {"paper": paper, "claims": [c.to_json() for c in claims],
+               "headline": headline.to_json() if headline is not None else None}
     lines = [f"Claims of {paper}:"] + [f"  {c.id} [{c.source}] {c.statement}"
                                         + (f" (not testable here: {c.untestable})" if c.untestable else "")
                                         for c in claims]

@@ -199,3 +199,18 @@ def test_paper_claims_and_provenance_round_trip(tmp_path):
                                                                           "untestable": ""}]}
     prov = claims.read_provenance(path)
     assert "analysis_lib/claims.py" in prov["code_files"] and prov["versions"]["numpy"] == np.__version__
+
+
+def test_headline_is_validated_and_recorded(tmp_path):
+    from analysis_lib import claims
+
+    pcs = [al.PaperClaim("C1", "one", "paper"), al.PaperClaim("C2", "two", "paper")]
+    with pytest.raises(ValueError, match=r"headline names undeclared paper claims \['C3'\]"):
+        al.declare_paper_claims("P", pcs, headline=al.Headline("F1", "caption", ("C3",)))
+    with pytest.raises(ValueError, match="non-empty tuple of claim ids"):
+        al.Headline("F1", "caption", "C1")
+    with pytest.raises(ValueError, match="figure name"):
+        al.Headline("a/b", "caption", ("C1",))
+    head = al.Headline("F1", "the caption", ("C1", "C2"))
+    al.declare_paper_claims("P", pcs, headline=head)
+    assert head.to_json() == {"figure": "F1", "caption": "the caption", "claims": ["C1", "C2"]}

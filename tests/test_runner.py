@@ -325,3 +325,25 @@ def test_full_costs_are_kept_per_cache_state_and_written_into_the_readme(tmp_pat
     assert "| fx_ok | empty cache | 60.0 min | 120.0 min |" in readme and "| fx_ok | warm cache | 50 s | 100 s |" in readme
     assert reproduce.cache_state({}) == "unknown" and reproduce.cache_state({"cache_hits": 0, "cache_misses": 0}) == "no cache used"
     assert reproduce.cache_state({"cache_hits": 2, "cache_misses": 1}) == "partial cache"
+
+
+def test_gallery_shows_each_headline_with_the_status_of_its_claims(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_LIB_ROOT", str(tmp_path))
+    rows = [{"id": "C1", "status": "reproduced"}, {"id": "C2", "status": "not reproduced"},
+            {"id": "C3", "status": "not tested"}]
+    assert reproduce.headline_status(rows, ["C1"]) == "reproduced"
+    assert reproduce.headline_status(rows, ["C1", "C2"]) == "partly"
+    assert reproduce.headline_status(rows, ["C2", "C3"]) == "not reproduced"
+    assert reproduce.headline_status(rows, ["C3"]) == "not tested"
+    (tmp_path / "README.md").write_text(f"x\n{reproduce.README_GALLERY_BEGIN}\n{reproduce.README_GALLERY_END}\n")
+    res = reproduce.NotebookResult(notebook="fx_ok", mode="full", status="ok", wall_s=1.0, peak_rss_mb=1.0,
+                                   claims=[{"key": "fixture.ok.value", "status": "fail", "kind": "result", "supports": ["F1"]}],
+                                   paper_claims={"paper": "Fixture", "claims": [{"id": "F1", "statement": "s", "source": "paper"}],
+                                                 "headline": {"figure": "F1_fig", "caption": "what it shows", "claims": ["F1"]}})
+    (tmp_path / "figures" / "fx_ok").mkdir(parents=True)
+    (tmp_path / "figures" / "fx_ok" / "F1_fig.png").write_bytes(b"png")
+    reproduce.write_reports([res], tmp_path / "reports" / "full", "full", 0, git_commit="abc1234")
+    readme = (tmp_path / "README.md").read_text()
+    assert '<img src="figures/fx_ok/F1_fig.png"' in readme and "what it shows" in readme
+    assert "✗ not reproduced (stale: re-run pending) (F1;" in readme  # no fingerprints in this fake record
+    assert "[F1_fig](figures/fx_ok/F1_fig.png)" in (tmp_path / "REPRODUCTION.md").read_text()

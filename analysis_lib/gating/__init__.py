@@ -10,7 +10,8 @@ from .mf import (Phi, R_gate, bistability_probe, gauss_nodes, gh_nodes, mf_branc
 from .models import GatedRNN, draw_weights, eigvals, fd_jacobian, gated_rnn, iid_state
 from .params import KINDS, ChoGRUParams, LSTMParams, TorchGRUParams
 from .plot import plot_phase_diagram, plot_rule_inset, plot_spectra_row, plot_spectrum, plot_theory_vs_simulation
-from .paper_claims import GATING_THEORY_CLAIMS, GATING_THEORY_PAPER, GRU_LSTM_CLAIMS, GRU_LSTM_PAPER
+from .paper_claims import (GATING_THEORY_CLAIMS, GATING_THEORY_HEADLINE, GATING_THEORY_PAPER, GRU_LSTM_CLAIMS,
+                           GRU_LSTM_HEADLINE, GRU_LSTM_PAPER)
 from .spectra import (SpectraResult, empirical_slow_fraction, iid_spectrum, spectrum_summary, stationary_spectra,
                       summaries_by, summarize_spectra, zero_state_spectrum)
 from .stats import DiagStats, cho_stats, lstm_stats, mf_fixed_point_stats, torch_gru_stats
@@ -27,7 +28,8 @@ __all__ = [
     "radius_edge", "rank1_gru_fixed_point", "region_of", "rho_T", "rho_T_grid", "rho_T_loop",
     "rightmost_edge", "saddle_node_line", "saddle_node_line_bisect", "sh_of_q", "spectral_curve",
     "support_grid", "plot_phase_diagram", "plot_rule_inset", "plot_spectra_row", "plot_spectrum", "plot_theory_vs_simulation", "summaries_by",
-    "GATING_THEORY_CLAIMS", "GATING_THEORY_PAPER", "GRU_LSTM_CLAIMS", "GRU_LSTM_PAPER",
+    "GATING_THEORY_CLAIMS", "GATING_THEORY_HEADLINE", "GATING_THEORY_PAPER", "GRU_LSTM_CLAIMS", "GRU_LSTM_HEADLINE",
+    "GRU_LSTM_PAPER",
     "SpectraResult", "empirical_slow_fraction", "iid_spectrum", "spectrum_summary",
     "stationary_spectra", "summarize_spectra", "zero_state_spectrum", "torch_gru_stats", "zero_fp_line",
 ]

@@ -6,7 +6,7 @@ or the form in which it is tested, is our derivation, recollection or operationa
 full text was available: every formula behind these claims is derived from the model."""
 from __future__ import annotations
 
-from ..claims import PaperClaim
+from ..claims import Headline, PaperClaim
 
 GRU_LSTM_PAPER = ("Can, Krishnamurthy, Schwab, Gating creates slow modes and controls phase-space complexity in GRUs "
                   "and LSTMs (MSML 2020, PMLR 107:476-511)")
@@ -65,3 +65,13 @@ GATING_THEORY_CLAIMS: tuple[PaperClaim, ...] = (
                untestable="its only offline test here (adjoint log-norm slope vs forward tangent MLE) holds by "
                           "construction (the adjoint propagates the transpose of the same tangent map): a check"),
 )
+
+# The README gallery's figure of each paper's main claim.
+GRU_LSTM_HEADLINE = Headline(
+    "F1_update_gate_spectra",
+    "Closing the GRU update gate (lower b_z, larger s_z) piles Jacobian eigenvalues up near λ = 1: slow modes, in "
+    "the fraction P(z < δ) predicts", ("C1",))
+GATING_THEORY_HEADLINE = Headline(
+    "f7_mle",
+    "The z gate quenches chaos (the MLE falls towards 0 as α_z grows), the r gate raises it, and the two-replica "
+    "DMFT MLE lands on 3-seed simulations", ("C5", "C6", "C7"))

@@ -20,7 +20,7 @@ from .expressivity import (AutonomousEnsemble, FitSpec, count_self_crossings, ex
                            tradeoff_stats)
 from .flipflop import (VARIANTS, kept_pulses_theory, make_flipflop, retention_inputs, splits, target_grid,
                        variant_target_set, zero_mse, zero_mse_theory)
-from .paper_claims import GATED_NODE_PAPER, GATED_NODE_CLAIMS
+from .paper_claims import GATED_NODE_CLAIMS, GATED_NODE_HEADLINE, GATED_NODE_PAPER
 from .proxy import (PROXY_KINDS, PROXY_LABEL, PenStrokeConfig, ProxyRun, class_prototype, make_pen_strokes,
                     nearest_prototype_accuracy, proxy_runs, run_proxy)
 from .slow_points import (coverage, corners_found, find_slow_points, model_field, pca_spectrum, reintegrate,

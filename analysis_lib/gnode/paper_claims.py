@@ -6,7 +6,7 @@ statement whose test the paper does not define.
 """
 from __future__ import annotations
 
-from ..claims import PaperClaim
+from ..claims import Headline, PaperClaim
 
 GATED_NODE_PAPER = ("Kim, Can & Krishnamurthy, Trainability, Expressivity and Interpretability in Gated "
                        "Neural ODEs (ICML 2023)")
@@ -33,3 +33,9 @@ GATED_NODE_CLAIMS: tuple[PaperClaim, ...] = (
     PaperClaim("C8", "On the released ±1 3-bit task, trained at N ∈ {6, 12, 18}, the gnODE learns the task at every "
                      "N (our reading; the paper's conclusion from these runs is unknown)", "reading"),
 )
+
+# The README gallery's figure of the paper's main claim.
+GATED_NODE_HEADLINE = Headline(
+    "f3_phase_portraits",
+    "Flow fields of the five models trained on the 2-bit square task: the paper's continuous-attractor advantage of "
+    "the gnODE is not seen by our drift and retention tests", ("C1",))

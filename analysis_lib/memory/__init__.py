@@ -22,7 +22,7 @@ Modules:
 `simulator_available()` is True now that `simulate` exists (kept for callers that check).
 """
 from . import analysis, data, embed, order, paper_claims, plots, privacy, recall, recognition, scoring, stats, theory  # noqa: F401
-from .paper_claims import NARRATIVE_MEMORY_CLAIMS, NARRATIVE_MEMORY_PAPER  # noqa: F401
+from .paper_claims import NARRATIVE_MEMORY_CLAIMS, NARRATIVE_MEMORY_HEADLINE, NARRATIVE_MEMORY_PAPER  # noqa: F401
 
 
 def simulator_available() -> bool:

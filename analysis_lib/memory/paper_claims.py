@@ -7,7 +7,7 @@ like the record it stands in for.
 """
 from __future__ import annotations
 
-from ..claims import PaperClaim
+from ..claims import Headline, PaperClaim
 
 NARRATIVE_MEMORY_PAPER = ("Georgiou, Can, Katkov & Tsodyks, Large-scale study of human memory for meaningful narratives, "
             "Learn. Mem. 32 (2025); arXiv 2311.04742")
@@ -62,3 +62,9 @@ def skipped_kind(key: str) -> dict:
         if key.startswith(prefix):
             return {"kind": "result", "supports": claim_id}
     raise KeyError(f"no classification for data claim {key!r}; add it to analysis_lib.memory.paper_claims")
+
+# The README gallery's figure of the paper's main claim.
+NARRATIVE_MEMORY_HEADLINE = Headline(
+    "F3_scaling",
+    "Recognition retains a fixed fraction of a story (M ≈ 0.72 L) while recall grows far more slowly; scrambled "
+    "stories are recognised as well but recalled much worse", ("C2", "C3", "C4"))

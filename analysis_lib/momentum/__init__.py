@@ -9,10 +9,10 @@ teacher–student), time-to-threshold metrics and exponent fits (`metrics`), fig
 from . import data, dynamics, experiments, metrics, models, paper_claims, plots, theory
 from .dynamics import Occupation, Record, MeanSquare, SGDMRun, sgdm_label_noise, sgdm_step, torch_sgd_max_abs_diff
 from .models import MatrixSensing, QuadraticMode, TeacherStudentTanh, ToyUV, gradient_descent, hutchinson_trace
-from .paper_claims import MOMENTUM_CLAIMS, MOMENTUM_PAPER
+from .paper_claims import MOMENTUM_CLAIMS, MOMENTUM_HEADLINE, MOMENTUM_PAPER
 
 __all__ = [
-    "data", "dynamics", "experiments", "metrics", "models", "paper_claims", "plots", "theory", "MOMENTUM_CLAIMS", "MOMENTUM_PAPER",
+    "data", "dynamics", "experiments", "metrics", "models", "paper_claims", "plots", "theory", "MOMENTUM_CLAIMS", "MOMENTUM_HEADLINE", "MOMENTUM_PAPER",
     "Occupation", "Record", "MeanSquare", "SGDMRun", "sgdm_label_noise", "sgdm_step", "torch_sgd_max_abs_diff",
     "MatrixSensing", "QuadraticMode", "TeacherStudentTanh", "ToyUV", "gradient_descent", "hutchinson_trace",
 ]

@@ -4,7 +4,7 @@ abstract states it, "reading" where the statement (or the form that is tested) i
 or operationalisation."""
 from __future__ import annotations
 
-from ..claims import PaperClaim
+from ..claims import Headline, PaperClaim
 
 MOMENTUM_PAPER = "Cowsik, Can, Glorioso, Flatter, faster: scaling momentum for optimal speedup of SGD (arXiv:2210.16400, 2022)"
 
@@ -26,3 +26,9 @@ MOMENTUM_CLAIMS: tuple[PaperClaim, ...] = (
     PaperClaim("C9", "Classification: the convergence time and the generalisation-maximising β follow "
                "1−β ∝ η^{2/3} (tested in FULL on an offline digits-MLP stand-in)", "abstract"),
 )
+
+# The README gallery's figure of the paper's main claim.
+MOMENTUM_HEADLINE = Headline(
+    "F3_toy_two_thirds_law",
+    "With label noise the best momentum scales as 1−β* ∝ η^{2/3} (toy model: slopes 0.67 for argmin and knee), and "
+    "as ε^{2/3}", ("C1", "C2"))
