@@ -11,7 +11,7 @@ JOBS   ?=
 PYTEST_ARGS ?=
 LAB_ARGS ?=
 
-.PHONY: all setup reproduce status site test test-slow lab bench llm-server clean help
+.PHONY: all setup reproduce status site student test test-slow lab bench llm-server clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -19,6 +19,7 @@ help:
 	@echo "  (MODE=full refuses a tree with uncommitted or untracked source files unless ALLOW_DIRTY=1)"
 	@echo "make status                   each notebook's last FULL run: commit, current or stale"
 	@echo "make site [MODE=quick|full]   static HTML site of the last run in reports/site/"
+	@echo "make student                  student notebooks (solutions replaced by stubs) in reports/student/"
 	@echo "make test                     unit tests + every notebook in QUICK mode"
 	@echo "make test-slow                also the slow tests"
 	@echo "make lab                      JupyterLab on notebooks/"
@@ -35,10 +36,13 @@ setup: $(STAMP)
 
 reproduce: $(STAMP)
 	$(PY) -m analysis_lib.reproduce --mode $(MODE) $(if $(JOBS),--jobs $(JOBS),) $(if $(ONLY),--only $(ONLY),) \
-	  $(if $(filter-out 0,$(ALLOW_DIRTY)),--allow-dirty,)
+	  $(if $(filter-out 0,$(ALLOW_DIRTY)),--allow-dirty,) $(if $(DASK_SCHEDULER),--dask $(DASK_SCHEDULER),)
 
 status: $(STAMP)
 	@$(PY) -m analysis_lib.reproduce --status
+
+student: $(STAMP)
+	$(PY) -m analysis_lib.student
 
 site: $(STAMP)
 	$(PY) -m analysis_lib.site --mode $(MODE)

@@ -73,10 +73,13 @@ def device() -> str:
 
 
 def record() -> dict[str, Any]:
-    """This process's provenance: imported code files and their fingerprint, versions, device, cache use."""
+    """This process's provenance: imported code files and their fingerprint, versions, device, where
+    sweeps ran (local processes or a Dask cluster), cache use."""
+    from .sweep import where_sweeps_run
+
     hashes = file_hashes(imported_code_files(), _PACKAGE_DIR.parent)
     return {"code_files": hashes, "code_fingerprint": code_fingerprint(hashes),
-            "versions": library_versions(), "device": device(), "cache": stats()}
+            "versions": library_versions(), "device": device(), "sweeps": where_sweeps_run(), "cache": stats()}
 
 
 def emit() -> dict[str, Any]:

@@ -48,7 +48,8 @@ from ._paths import repo_root
 from .claims import (COVERAGE_MARK, count_kinds, coverage, coverage_cell, read_claims, read_paper_claims,
                      read_provenance)
 from .notebook import MODES
-from .provenance import code_fingerprint, file_hashes, notebook_fingerprint
+from .provenance import file_hashes, notebook_fingerprint
+from .sweep import DASK_ENV
 
 # (per-cell, per-notebook) seconds. QUICK budgets are 3 min a notebook; the margin absorbs a
 # loaded CI machine. FULL notebooks may take an hour or more on 2 cores.
@@ -307,7 +308,7 @@ def run_notebook(name: str, mode: str = "quick", *, seed: int = 0, out_dir: Path
     cache_log.unlink(missing_ok=True)
     provenance = {"notebook_fingerprint": nb_fingerprint, "code_fingerprint": kernel.get("code_fingerprint"),
                   "code_files": kernel.get("code_files"), "versions": kernel.get("versions"),
-                  "device": kernel.get("device"), "wall_s": round(info["wall_s"], 1),
+                  "device": kernel.get("device"), "sweeps": kernel.get("sweeps"), "wall_s": round(info["wall_s"], 1),
                   "cache_hits": sum(e == "hit" for e in events), "cache_misses": sum(e == "miss" for e in events)}
     keys = [c["key"] for c in claims]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
@@ -900,6 +901,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cell-timeout", type=int, default=None,
                    help="per-cell timeout in seconds (default 600 quick, 14400 full)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default reports/<mode>)")
+    p.add_argument("--dask", metavar="ADDRESS", default=None,
+                   help="run every al.sweep of the notebooks on this Dask scheduler (e.g. tcp://host:8786); "
+                        "also DASK_SCHEDULER=... for make")
     p.add_argument("--allow-dirty", action="store_true",
                    help="FULL on a tree with uncommitted or untracked source files (also ALLOW_DIRTY=1); the row says so")
     p.add_argument("--status", action="store_true",
@@ -939,6 +943,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     out_dir = args.out or repo_root() / "reports" / args.mode
+    if args.dask:
+        os.environ[DASK_ENV] = args.dask  # the kernels inherit it: their sweeps go to the cluster
+        print(f"sweeps run on the Dask cluster at {args.dask}", file=sys.stdout, flush=True)
     t0 = time.perf_counter()
     results = run_all(names, args.mode, seed=args.seed, jobs=args.jobs, out_dir=out_dir,
                       notebook_dir_=args.notebook_dir, cell_timeout=args.cell_timeout,

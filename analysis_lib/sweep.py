@@ -6,6 +6,10 @@ faster single-threaded; the cores are used by running points side by side). Any 
 with `submit` works unchanged: a `ThreadPoolExecutor`, a `ProcessPoolExecutor`, or a Dask
 cluster's `distributed.Client(...).get_executor()` for FULL sweeps on many machines.
 
+With `ANALYSIS_LIB_DASK=tcp://host:8786` in the environment (the runner's `--dask ADDRESS`, `make
+reproduce DASK_SCHEDULER=...`), the default executor is that Dask cluster's instead of local
+processes, so every sweep of a notebook (and every training pool built on `sweep`) runs there.
+
 With `cache_dir`, every point is cached on its own as soon as it finishes (`_cache.cached_call`:
 keyed by the function, the point's parameters and the code's fingerprint), so an interrupted
 sweep resumes and a changed point or changed code is recomputed.
@@ -77,14 +81,39 @@ def default_executor(max_workers: int | None = None) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_single_thread_worker)
 
 
+DASK_ENV = "ANALYSIS_LIB_DASK"
+_dask_clients: dict[str, Any] = {}
+
+
+def dask_executor(address: str) -> Executor:
+    """The `concurrent.futures` executor of the Dask scheduler at `address` (one client per process)."""
+    try:
+        from distributed import Client
+    except ImportError as exc:  # the dev extra installs it
+        raise RuntimeError(f"{DASK_ENV}={address} needs the 'distributed' package (pip install 'dask[distributed]')") from exc
+    if address not in _dask_clients:
+        try:
+            _dask_clients[address] = Client(address, timeout=30)
+        except OSError as exc:
+            raise RuntimeError(f"cannot reach the Dask scheduler {DASK_ENV}={address!r}: {exc}") from exc
+    return _dask_clients[address].get_executor()
+
+
+def where_sweeps_run() -> str:
+    """A readable line saying which executor a sweep with `executor=None` uses here."""
+    address = os.environ.get(DASK_ENV)
+    return f"Dask cluster at {address}" if address else f"local processes ({os.cpu_count() or 1} cores)"
+
+
 def sweep(fn: Callable[..., Any], grid: Iterable[Any] | Mapping[str, Sequence[Any]], executor: Executor | str | None = None,
           progress: bool = True, *, max_workers: int | None = None, desc: str | None = None,
           cache_dir: str | os.PathLike | None = None) -> list[Any]:
     """`[fn(**p) if p is a dict else fn(p) for p in grid]`, evaluated in parallel.
 
     `grid`: a sequence of points, or a dict of axes expanded by `grid_product`.
-    `executor`: None (local processes), `"serial"` (in this process, for debugging), or any
-    `concurrent.futures.Executor`; one passed in is not shut down here.
+    `executor`: None (local processes, or the Dask cluster named by `ANALYSIS_LIB_DASK`), `"serial"`
+    (in this process, for debugging), or any `concurrent.futures.Executor`; one passed in is not
+    shut down here.
     `cache_dir`: cache each point's result there (points must be keyword dicts and `fn` a
     function of an importable module, whose code the cache key fingerprints); None: no cache.
     """
@@ -113,6 +142,8 @@ def sweep(fn: Callable[..., Any], grid: Iterable[Any] | Mapping[str, Sequence[An
                 results.append(call(fn, point))
                 bar.update(1)
             return results
+        if executor is None and os.environ.get(DASK_ENV):
+            executor = dask_executor(os.environ[DASK_ENV])  # the cluster's, not ours to shut down
         own = executor is None
         pool = default_executor(max_workers) if own else executor
         try:

@@ -347,3 +347,31 @@ def test_gallery_shows_each_headline_with_the_status_of_its_claims(tmp_path, mon
     assert '<img src="figures/fx_ok/F1_fig.png"' in readme and "what it shows" in readme
     assert "✗ not reproduced (stale: re-run pending) (F1;" in readme  # no fingerprints in this fake record
     assert "[F1_fig](figures/fx_ok/F1_fig.png)" in (tmp_path / "REPRODUCTION.md").read_text()
+
+
+def _printed(executed_path) -> str:
+    nb = json.loads(Path(executed_path).read_text())
+    return "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+
+
+def test_dask_routes_every_sweep_of_a_notebook_to_the_cluster(tmp_path):
+    """`--dask ADDRESS`: the notebook's al.sweep runs on that scheduler, with the same results as local."""
+    import re
+
+    distributed = pytest.importorskip("distributed")
+    local = run_cli("--notebook-dir", str(FIXTURES), "--only", "fx_sweep", "--out", str(tmp_path / "local"))
+    assert local.returncode == 0, local.stdout + local.stderr
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        proc = run_cli("--notebook-dir", str(FIXTURES), "--only", "fx_sweep", "--out", str(tmp_path / "dask"),
+                       "--dask", cluster.scheduler_address)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        ran_on_cluster = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.transition_counter)
+    dask_out, local_out = _printed(tmp_path / "dask" / "fx_sweep.ipynb"), _printed(tmp_path / "local" / "fx_sweep.ipynb")
+    assert f"sweeps ran on: Dask cluster at {cluster.scheduler_address}" in dask_out
+    assert "sweeps ran on: local processes" in local_out
+    radii = lambda text: re.search(r"radii: (\[.*\])", text).group(1)
+    assert radii(dask_out) == radii(local_out)  # identical results
+    assert ran_on_cluster >= 6 * 3  # the six points were tasks of this scheduler (each through several states)
+    rec = json.loads((tmp_path / "dask" / "claims.json").read_text())["notebooks"]["fx_sweep"]
+    assert rec["provenance"]["sweeps"] == f"Dask cluster at {cluster.scheduler_address}"
