@@ -11,7 +11,8 @@ All fits run as ONE masked ensemble: replicates are stacked along a leading axis
 (R, out, in), `torch.baddbmm`), N and width padded to N_max and width_max with masks
 (dh/dt = m_N ⊙ v, hidden activations × m_w), so each padded replicate is exactly its smaller
 model. Replicate losses are summed; Adam is elementwise, so replicates train independently.
-Integration: `torchdiffeq.odeint(method='rk4')`, step 0.1 for training, 0.01 for scoring.
+Integration: `torchdiffeq.odeint(method='rk4')`'s arithmetic (`rk4_fixed_grid`, op for op), step
+0.1 for training, 0.01 for scoring.
 """
 from __future__ import annotations
 
@@ -148,6 +149,33 @@ def expr_param_count(spec: FitSpec, D: int = 2) -> int:
     return mlp + gate + spec.N * D + D + spec.N
 
 
+class _ColBaddbmm(torch.autograd.Function):
+    """b + W a for column vectors a (R, n, 1): `torch.baddbmm`'s forward and its gradients, with
+    ∂/∂W = g aᵀ formed as a broadcast product instead of a batched matmul with inner size 1.
+
+    Each entry g_i a_j is one rounded product either way (bitwise equal), but the (w × 1)·(1 × w)
+    batched matmul costs ~11× the product on CPU; in the expressivity fits it was a quarter of
+    the backward pass. ∂/∂a = Wᵀ g and ∂/∂b = g are computed exactly as autograd's baddbmm does.
+    """
+
+    @staticmethod
+    def forward(ctx, b, W, a):
+        ctx.save_for_backward(W, a)
+        return torch.baddbmm(b, W, a)
+
+    @staticmethod
+    def backward(ctx, g):
+        W, a = ctx.saved_tensors
+        gW = g * a.transpose(1, 2) if ctx.needs_input_grad[1] else None
+        ga = W.transpose(1, 2).bmm(g) if ctx.needs_input_grad[2] else None
+        return (g if ctx.needs_input_grad[0] else None), gW, ga
+
+
+def _col_baddbmm(b: torch.Tensor, W: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """b + W a (R, m, 1) for b (R, m, 1), W (R, m, n), a (R, n, 1); see `_ColBaddbmm`."""
+    return _ColBaddbmm.apply(b, W, a)
+
+
 class AutonomousEnsemble(nn.Module):
     """R autonomous models in one batched, masked module (see module docstring)."""
 
@@ -210,6 +238,39 @@ class AutonomousEnsemble(nn.Module):
     def _affine(W, b, a):
         return torch.baddbmm(b.unsqueeze(-1), W, a.unsqueeze(-1)).squeeze(-1)
 
+    def _packed(self) -> dict:
+        """The parameters in the layout of `_field_col`, built once per trajectory: the first layer
+        and the gate stacked ([W0; Wz], [b0; bz]), biases as columns (R, ·, 1), the mask of gated
+        replicates' active units and the N mask.
+
+        Why: a trajectory evaluates the field 4 × (steps) times and its cost is per-op overhead;
+        concatenating and reshaping the same parameters in every evaluation doubled the op count
+        (forward and backward). The values are the same copies, so the field is unchanged.
+        """
+        P = self.W
+        return {"Wa": torch.cat([P["W0"], P["Wz"]], 1), "ba": torch.cat([P["b0"], P["bz"]], 1).unsqueeze(-1),
+                "hidden": [(P[f"W{k}"], P[f"b{k}"].unsqueeze(-1)) for k in range(1, self.depth)],
+                "W_out": P["W_out"], "b_out": P["b_out"].unsqueeze(-1),
+                "gate": ((self.gated > 0) & (self.mN > 0)).unsqueeze(-1), "mN": self.mN.unsqueeze(-1)}
+
+    def _field_col(self, h: torch.Tensor, pk: dict) -> torch.Tensor:
+        """`field` on column states h (R, N_max, 1) with the packed parameters `pk` of `_packed`:
+        every batched matmul reads and writes columns, so no reshapes are needed between layers.
+
+        Exactly the arithmetic of `field` written op by op: the first layer and the gate come out
+        of one product, split in one op; m_N ⊙ z is one `where` (m_N ∈ {0, 1}: σ where the replicate
+        is gated and the unit inside its N, m_N elsewhere: the product's numbers while σ is finite;
+        a padded unit of a diverged replicate now stays 0 instead of NaN, and such a replicate is
+        scored at its last finite checkpoint either way); the square hidden layers use
+        `_col_baddbmm` (same forward, cheaper backward).
+        """
+        a0, s = torch.baddbmm(pk["ba"], pk["Wa"], h).split([self.width_max, self.N_max], dim=1)
+        a = torch.relu(a0)
+        for W, b in pk["hidden"]:
+            a = torch.relu(_col_baddbmm(b, W, a))
+        F = torch.baddbmm(pk["b_out"], pk["W_out"], a)
+        return torch.where(pk["gate"], torch.sigmoid(s), pk["mN"]) * (F - h)
+
     def field(self, t, h: torch.Tensor) -> torch.Tensor:
         """dh/dt = m_N ⊙ z ⊙ (−h + F(h)) with z := 1 for nODE replicates; h: (R, N_max).
 
@@ -218,25 +279,83 @@ class AutonomousEnsemble(nn.Module):
         = 0) they never get a gradient: the width mask m_w is implicit, which saves two ops per
         evaluation (the cost here is per-op overhead, not flops).
         """
-        P = self.W
-        Wm = self.width_max
-        a0 = torch.baddbmm(torch.cat([P["b0"], P["bz"]], 1).unsqueeze(-1), torch.cat([P["W0"], P["Wz"]], 1),
-                           h.unsqueeze(-1)).squeeze(-1)
-        a = torch.relu(a0[:, :Wm])
-        for k in range(1, self.depth):
-            a = torch.relu(self._affine(P[f"W{k}"], P[f"b{k}"], a))
-        F = self._affine(P["W_out"], P["b_out"], a)
-        z = torch.where(self.gated > 0, torch.sigmoid(a0[:, Wm:]), 1.0)
-        return self.mN * z * (F - h)
+        return self._field_col(h.unsqueeze(-1), self._packed()).squeeze(-1)
 
     def trajectory(self, t: torch.Tensor, step: float, method: str = "rk4") -> torch.Tensor:
-        """Readout y(t) = C h(t) + c, shape (R, len(t), D)."""
-        from torchdiffeq import odeint
+        """Readout y(t) = C h(t) + c, shape (R, len(t), D).
 
-        h0 = self.W["h0"] * self.mN
-        H = odeint(self.field, h0, t, method=method, options={"step_size": step})  # (T, R, N_max)
+        `method='rk4'` runs `rk4_fixed_grid` (torchdiffeq's fixed-step rk4, op for op, on the
+        packed field); other methods call `torchdiffeq.odeint`.
+        """
         P = self.W
+        h0 = P["h0"] * self.mN
+        if method == "rk4":
+            pk = self._packed()
+            H = rk4_fixed_grid(lambda h: self._field_col(h, pk), h0.unsqueeze(-1), t, step).squeeze(-1)
+        else:
+            from torchdiffeq import odeint
+
+            H = odeint(self.field, h0, t, method=method, options={"step_size": step})  # (T, R, N_max)
         return torch.einsum("rdn,trn->rtd", P["C"], H) + P["c"][:, None, :]
+
+
+def _fixed_grid_schedule(t: torch.Tensor, step: float) -> tuple[list, list]:
+    """torchdiffeq's fixed-step time grid for output times t and its output schedule.
+
+    Grid (`FixedGridODESolver._grid_constructor_from_step_size`): t_k = k·step + t_0 for
+    k < ceil((t_end − t_0)/step + 1), the last point replaced by t_end. Returns (dts, outs): the
+    steps dt_k = t_{k+1} − t_k (0-d tensors) and, per step, the outputs it writes as (j, slope):
+    slope None → y_{k+1}, 0 → y_k, else y_k + slope·(y_{k+1} − y_k) (its linear interpolation).
+    The grid depends on t and step only, so it is built once per trajectory, not per step.
+    """
+    start, end = t[0], t[-1]
+    niters = torch.ceil((end - start) / step + 1).item()
+    grid = torch.arange(0, niters, dtype=t.dtype, device=t.device) * step + start
+    grid[-1] = t[-1]
+    g, tt = grid.tolist(), t.tolist()  # exact: float32 values become Python floats exactly
+    dts, outs, j = [], [], 1
+    for k in range(len(g) - 1):
+        t0, t1 = grid[k], grid[k + 1]
+        dts.append(t1 - t0)
+        out = []
+        while j < len(tt) and g[k + 1] >= tt[j]:
+            if tt[j] == g[k]:
+                out.append((j, 0))
+            elif tt[j] == g[k + 1]:
+                out.append((j, None))
+            else:
+                out.append((j, (t[j] - t0) / (t1 - t0)))
+            j += 1
+        outs.append(out)
+    return dts, outs
+
+
+def rk4_fixed_grid(f, y0: torch.Tensor, t: torch.Tensor, step: float) -> torch.Tensor:
+    """Solve dy/dt = f(y) (autonomous) with `torchdiffeq.odeint(f, y0, t, method='rk4',
+    options={'step_size': step})`'s arithmetic, returning y at the times t, shape (len(t), *y0.shape).
+
+    Per grid step (the 3/8 rule, torchdiffeq's `rk4_alt_step_func`):
+        k1 = f(y), k2 = f(y + dt·k1/3), k3 = f(y + dt·(k2 − k1/3)), k4 = f(y + dt·(k1 − k2 + k3)),
+        y ← y + (k1 + 3(k2 + k3) + k4)·dt/8,
+    outputs between grid points linearly interpolated. The same tensor ops in the same order as
+    torchdiffeq 0.2.5, minus its per-evaluation wrapper (time casts, perturbation, callbacks),
+    which costs as much as a small field; `test_rk4_fixed_grid_matches_torchdiffeq` checks the
+    results and gradients are bitwise equal.
+    """
+    dts, outs = _fixed_grid_schedule(t, step)
+    solution = torch.empty(len(t), *y0.shape, dtype=y0.dtype, device=y0.device)
+    solution[0] = y0
+    third = 1 / 3
+    for dt, out in zip(dts, outs):
+        k1 = f(y0)
+        k2 = f(y0 + dt * k1 * third)
+        k3 = f(y0 + dt * (k2 - k1 * third))
+        k4 = f(y0 + dt * (k1 - k2 + k3))
+        y1 = y0 + (k1 + 3 * (k2 + k3) + k4) * dt * 0.125
+        for j, slope in out:
+            solution[j] = y1 if slope is None else y0 if isinstance(slope, int) else y0 + slope * (y1 - y0)
+        y0 = y1
+    return solution
 
 
 def fit_ensemble(specs: Sequence[FitSpec], targets, steps: int = 200, lr: float = 1e-2, train_step: float = 0.1,
