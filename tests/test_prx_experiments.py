@@ -210,3 +210,19 @@ def test_mle_batch_job_matches_single_jobs():
     for r, b in zip(runs, batch):
         single = ex.run_job(**dict(r, params=dict(r["params"])))
         assert b["mle"] == pytest.approx(single["mle"], rel=1e-9) and b["var_h"] == pytest.approx(single["var_h"])
+
+
+def test_run_order_longest_first_and_costs_positive():
+    """`run_simulations` runs the jobs by decreasing `job_cost`: the long N = 1000 autocorrelation
+    run starts first, not last (on 2 workers a long job started last leaves one idle)."""
+    for full in (False, True):
+        sz = ex.sizes(_cfg(full))
+        jobs = ex.batch_shared_networks(ex.simulation_jobs(sz, 0))
+        costs = [ex.job_cost(j) for _, _, j in jobs]
+        assert all(c > 0 and np.isfinite(c) for c in costs)
+    q = ex.sizes(_cfg(False))
+    jobs = sorted(ex.batch_shared_networks(ex.simulation_jobs(q, 0)), key=lambda j: -ex.job_cost(j[2]))
+    assert jobs[0][1] == "sim_az0"
+    assert all(j["dtype"] == "float32" for f, _, j in jobs if f == "f7c" and j["kind"] == "mle")
+    assert all(j["dtype"] == "float64" for f, _, j in ex.simulation_jobs(ex.sizes(_cfg(True)), 0)
+               if f == "f7c" and j["kind"] == "mle")

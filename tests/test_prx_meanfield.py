@@ -139,3 +139,12 @@ def test_gaussian_averages_resolve_sharp_gains():
     assert abs(float(gmf.Phi(q)) - ref(lambda x: np.tanh(np.sqrt(q) * x) ** 2)) < 1e-8
     x, w = gmf.gauss_nodes()
     assert abs(w.sum() - 1) < 1e-14 and abs(w @ x ** 2 - 1) < 1e-12 and abs(w @ x ** 4 - 3) < 1e-11
+
+
+def test_fp_birth_bisection_finds_the_scan_grid_point():
+    """The bisection over the α_r grid (max_Δ R is non-decreasing in α_r) returns exactly what the
+    left-to-right scan returned, including NaN (none) and 0 (g_h ≥ g_c)."""
+    for g in (1.3, 1.42, 1.6, 1.8, 1.99, 2.5):
+        a, b = mf.fp_birth_alpha_r(g), mf._fp_birth_alpha_r_scan(g)
+        assert (np.isnan(a) and np.isnan(b)) or a == b, (g, a, b)
+    assert mf.fp_birth_alpha_r(2.5) == 0.0

@@ -128,7 +128,7 @@ def lyapunov_qr(p: prx.PRXParams, J: prx.Couplings, k: int = 1, T: float = 300.0
 
 def mle_run(p: prx.PRXParams, N: int, seed: int, T: float = 300.0, dt: float = 0.05, transient: float = 100.0,
             init_scale: float = 1.0, record_every: int | None = 10, beta_h_after: float | None = None,
-            k: int = 1, n_trace_units: int = 0) -> dict:
+            k: int = 1, n_trace_units: int = 0, dtype: str = "float64") -> dict:
     """One network (couplings from `seed`), top-k exponents plus summary statistics, for `al.sweep`.
 
     Returns dict(mle, exponents, var_h (variance over units and the recorded window, spec §3),
@@ -137,8 +137,11 @@ def mle_run(p: prx.PRXParams, N: int, seed: int, T: float = 300.0, dt: float = 0
     step, C9) and measures after a second transient; network and initial condition are the same.
     var_h is taken over the whole recorded window (after the transient). `n_trace_units` > 0 adds
     traces = dict(t, h, sigma_z, sigma_r) of the first units (figure F1 reuses these runs).
+    `dtype="float32"`: float32 couplings in the matrix products (`prx.Couplings`; state, tangent
+    and RK4 sums float64): several times faster at N ≥ 500; the trajectory then separates from the
+    float64 one after the chaotic divergence time, the statistics agree (tests/test_prx_lyapunov.py).
     """
-    J = prx.make_couplings(N, seed)
+    J = prx.make_couplings(N, seed, dtype)
     p_run = p if beta_h_after is None else p.replace(beta_h=float(beta_h_after))
     x0 = prx.initial_state(p, N, seed + 1, init_scale)
     if beta_h_after is not None:
@@ -166,14 +169,15 @@ def _run_summary(exponents, h, z, r, t, rms_speed, p, p_run, n_trace_units: int 
 
 def mle_runs(params, N: int, seed: int, T: float = 300.0, dt: float = 0.05, transient: float = 100.0,
              init_scales=1.0, record_every: int | None = 10, beta_h_after: float | None = None,
-             n_trace_units=0) -> list[dict]:
+             n_trace_units=0, dtype: str = "float64") -> list[dict]:
     """`mle_run` for several parameter sets on the same network (couplings from `seed`), integrated
     side by side as the columns of one `prx.SharedCouplingStepper` (top exponent only, k = 1).
 
     Same protocol, initial states and initial tangent as `mle_run` for each entry, so each result
     equals `mle_run(params[i], N, seed, ...)` up to floating-point rounding (the batched matmuls sum
     in another order; over long chaotic runs the trajectories then separate, the statistics do not).
-    `init_scales` and `n_trace_units` are one value or one per run; `beta_h_after` is common.
+    `init_scales` and `n_trace_units` are one value or one per run; `beta_h_after` is common;
+    `dtype` as in `mle_run`.
     """
     params = [prx.check_prx_params(p) for p in params]
     m = len(params)
@@ -181,7 +185,7 @@ def mle_runs(params, N: int, seed: int, T: float = 300.0, dt: float = 0.05, tran
     n_units = np.broadcast_to(np.asarray(n_trace_units, dtype=int), (m,))
     T, dt, n_steps, rec = prx._check_time(T, dt, record_every)
     transient = check_float("transient", transient, 0.0)
-    J = prx.make_couplings(N, seed)
+    J = prx.make_couplings(N, seed, dtype)
     st = prx.SharedCouplingStepper(params, J)
     N = J.N
     X = np.stack([prx.initial_state(p, N, seed + 1, s) for p, s in zip(params, scales)], axis=1)

@@ -87,8 +87,13 @@ def phi(h, p: PRXParams):
 # ----------------------------------------------------------------------------- couplings
 @dataclass(frozen=True, eq=False)
 class Couplings:
-    """J^h, J^z, J^r (N × N, iid N(0, 1/N), float64) and the stacked [J^z; J^r] (2N × N) used
-    to compute both gate drives with one matmul."""
+    """J^h, J^z, J^r (N × N, iid N(0, 1/N), float64 by default) and the stacked [J^z; J^r] (2N × N)
+    used to compute both gate drives with one matmul.
+
+    float32 couplings (`make_couplings(..., dtype="float32")`) halve the memory the matrix-vector
+    products stream: at N ≥ 500 an RK4 stage is memory-bound, and 3N² float32 numbers stay in a
+    32 MB L3 cache for two side-by-side runs where float64 ones do not. Only the products use
+    them (`matvec`): states, gates and the RK4 sums stay float64."""
 
     Jh: np.ndarray
     Jz: np.ndarray
@@ -99,14 +104,48 @@ class Couplings:
     def N(self) -> int:
         return self.Jh.shape[0]
 
+    @property
+    def dtype(self) -> np.dtype:
+        return self.Jh.dtype
 
-def make_couplings(N: int, seed: int) -> Couplings:
-    """Draw J^h, J^z, J^r independently, entries N(0, 1/N); same seed → same matrices."""
+
+COUPLING_DTYPES = ("float64", "float32")
+
+
+def _check_dtype(dtype) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt.name not in COUPLING_DTYPES:
+        raise ValueError(f"dtype must be one of {COUPLING_DTYPES}; got {dtype!r}")
+    return dt
+
+
+def make_couplings(N: int, seed: int, dtype="float64") -> Couplings:
+    """Draw J^h, J^z, J^r independently, entries N(0, 1/N); same seed → same matrices.
+    `dtype="float32"`: the same float64 draws rounded to float32 (see `Couplings`)."""
     N = check_positive_int("N", N)
+    dt = _check_dtype(dtype)
     rng = np.random.default_rng(check_seed(seed))
     Jh, Jz, Jr = (rng.standard_normal((N, N)) / math.sqrt(N) for _ in range(3))
-    Jzr = np.ascontiguousarray(np.vstack([Jz, Jr]))
+    Jzr = np.ascontiguousarray(np.vstack([Jz, Jr]), dtype=dt)
+    Jh = np.ascontiguousarray(Jh, dtype=dt)
     return Couplings(Jh, Jzr[:N], Jzr[N:], Jzr)
+
+
+def matvec(M: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """M @ v (v a vector or a matrix of columns) with v rounded to M's dtype first: a float32 M is then used as it is (numpy would
+    otherwise promote the product to float64 and copy M at every call). float64: plain M @ v."""
+    return M @ (v if v.dtype == M.dtype else v.astype(M.dtype))
+
+
+def _matmul_cols(M: np.ndarray, X: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out = M @ X. float32 M with ≤ 2 columns: one sgemv per column, because OpenBLAS's sgemm
+    with n = 2 costs about twice two sgemv at N = 800 (measured); float64: one matmul (the
+    arithmetic of every float64 result so far)."""
+    if M.dtype == np.float64 or X.shape[1] > 2:
+        return np.matmul(M, X, out=out)
+    for j in range(X.shape[1]):
+        np.matmul(M, X[:, j], out=out[:, j])
+    return out
 
 
 def _check_J(J) -> Couplings:
@@ -143,12 +182,12 @@ def _local(x: np.ndarray, p: PRXParams, J: Couplings, I=None) -> dict:
     h, z, r = split_state(x, p, N)
     ph = np.tanh(p.g_h * h + p.beta_h)
     dph = p.g_h * (1.0 - ph * ph)
-    drive = J.Jzr @ ph  # (2N,): J^z φ and J^r φ in one matmul
+    drive = matvec(J.Jzr, ph)  # (2N,): J^z φ and J^r φ in one matmul
     if r is None:
         r = drive[N:]
     sz = expit(p.alpha_z * z - p.beta_z)
     sr = expit(p.alpha_r * r - p.beta_r)
-    eta = J.Jh @ (sr * ph)
+    eta = matvec(J.Jh, sr * ph)
     if I is not None:
         eta = eta + I
     return dict(h=h, z=z, r=r, ph=ph, dph=dph, sz=sz, dsz=p.alpha_z * sz * (1 - sz), sr=sr,
@@ -190,11 +229,11 @@ def _jmp_from_local(L: dict, Q: np.ndarray, p: PRXParams, J: Couplings, fixed_po
     """
     N = J.N
     Qh, Qz = Q[:N], Q[N:2 * N]
-    gate_in = J.Jzr @ (L["dph"][:, None] * Qh)  # (2N, k)
+    gate_in = matvec(J.Jzr, L["dph"][:, None] * Qh)  # (2N, k)
     Qr = gate_in[N:] if p.algebraic_r else Q[2 * N:]
     pre = (L["sr"] * L["dph"])[:, None] * Qh + (L["ph"] * L["dsr"])[:, None] * Qr
     out = np.empty_like(Q)
-    out[:N] = L["sz"][:, None] * (J.Jh @ pre - Qh)
+    out[:N] = L["sz"][:, None] * (matvec(J.Jh, pre) - Qh)
     if not fixed_point_form:
         out[:N] += (L["dsz"] * (L["eta"] - L["h"]))[:, None] * Qz
     out[N:2 * N] = (gate_in[:N] - Qz) / p.tau_z
@@ -304,8 +343,9 @@ class TangentStepper:
         self.I = _check_input(I, J.N)
         N, dim = J.N, state_dim(p, J.N)
         self.Qs, self.acc, self.dQ = (np.empty((dim, k)) for _ in range(3))
-        self.A, self.B, self.H = (np.empty((N, k + 1)) for _ in range(3))
-        self.gate = np.empty((2 * N, k + 1))
+        # the matmul operands in the couplings' dtype (float32 couplings: only the products are float32)
+        self.A, self.B, self.H = (np.empty((N, k + 1), dtype=J.dtype) for _ in range(3))
+        self.gate = np.empty((2 * N, k + 1), dtype=J.dtype)
         self.D = np.empty((dim, dim)) if dense else None
 
     def _stage(self, x: np.ndarray, Q: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -321,7 +361,7 @@ class TangentStepper:
         dph = p.g_h * (1.0 - ph * ph)
         A[:, 0] = ph
         np.multiply(dph[:, None], Qh, out=A[:, 1:])
-        np.matmul(J.Jzr, A, out=gate)
+        _matmul_cols(J.Jzr, A, gate)
         if p.algebraic_r:
             r, Qr = gate[N:, 0], gate[N:, 1:]
         else:
@@ -331,7 +371,7 @@ class TangentStepper:
         B[:, 0] = sr * ph
         np.multiply((sr * dph)[:, None], Qh, out=B[:, 1:])
         B[:, 1:] += (ph * p.alpha_r * sr * (1 - sr))[:, None] * Qr
-        np.matmul(J.Jh, B, out=H)
+        _matmul_cols(J.Jh, B, H)
         eta = H[:, 0] if self.I is None else H[:, 0] + self.I
         f = np.empty_like(x)
         f[:N] = sz * (eta - h)
@@ -407,10 +447,10 @@ class SharedCouplingStepper:
         N = self.J.N
         h, z = X[:N], X[N:2 * N]
         ph = np.tanh(self.g_h * h + self.beta_h)
-        drive = self.J.Jzr @ ph
+        drive = matvec(self.J.Jzr, ph)
         r = drive[N:] if self.algebraic_r else X[2 * N:]
         sr = expit(self.alpha_r * r - self.beta_r)
-        eta = self.J.Jh @ (sr * ph)
+        eta = matvec(self.J.Jh, sr * ph)
         if self.I is not None:
             eta = eta + self.I[:, None]
         return dict(h=h, z=z, r=r, drive=drive, eta=eta, sz=expit(self.alpha_z * z - self.beta_z))
@@ -437,14 +477,14 @@ class SharedCouplingStepper:
         h, z, Qh, Qz = X[:N], X[N:2 * N], Q[:N], Q[N:2 * N]
         ph = np.tanh(self.g_h * h + self.beta_h)
         dph = self.g_h * (1.0 - ph * ph)
-        gate = J.Jzr @ np.hstack([ph, dph * Qh])  # (2N, 2m): drives | their tangents
+        gate = matvec(J.Jzr, np.hstack([ph, dph * Qh]))  # (2N, 2m): drives | their tangents
         if self.algebraic_r:
             r, Qr = gate[N:, :m], gate[N:, m:]
         else:
             r, Qr = X[2 * N:], Q[2 * N:]
         sz = expit(self.alpha_z * z - self.beta_z)
         sr = expit(self.alpha_r * r - self.beta_r)
-        Hh = J.Jh @ np.hstack([sr * ph, sr * dph * Qh + ph * self.alpha_r * sr * (1 - sr) * Qr])
+        Hh = matvec(J.Jh, np.hstack([sr * ph, sr * dph * Qh + ph * self.alpha_r * sr * (1 - sr) * Qr]))
         eta = Hh[:, :m] if self.I is None else Hh[:, :m] + self.I[:, None]
         F, dQ = np.empty_like(X), np.empty_like(Q)
         F[:N] = sz * (eta - h)
@@ -504,8 +544,10 @@ def simulate(p: PRXParams, J: Couplings, T: float, dt: float = 0.1, x0: np.ndarr
     ts, hs, zs, rs = [], [], [], []
 
     def record(t, x):
-        L = _local(x, p, J, I)
-        ts.append(t), hs.append(L["h"].copy()), zs.append(L["z"].copy()), rs.append(L["r"].copy())
+        h, z, r = split_state(x, p, N)
+        if r is None:  # τ_r = 0: r = J^r φ(h) needs the product (τ_r > 0: r is in the state, no products)
+            r = _local(x, p, J, I)["r"]
+        ts.append(t), hs.append(h.copy()), zs.append(z.copy()), rs.append(r.copy())
 
     record(0.0, x)
     for n in tqdm(range(1, n_steps + 1), disable=not progress, desc="simulate", leave=False):

@@ -56,6 +56,9 @@ class Sizes:
     N_tr: int = 300                         # transition runs (F9)
     T_tr: float = 300.0
     dt_mle: float = 0.1                     # RK4 step of the MLE runs (spec §9: 0.1 in QUICK)
+    dtype_dmft_mle: str = "float32"         # couplings of the F7c runs: float32 is ~6× faster at N = 800
+                                            # (memory-bound) and agrees within the 15 % tolerance
+                                            # (tests/test_prx_lyapunov.py); FULL keeps float64 (5 % tolerance)
     seeds: tuple = (0, 1, 2)                # MLE seeds (always 3: finite-N scatter ~10 %)
     seeds_tr: tuple = (0,)                  # transition runs: pinned seed in QUICK
     N_mem: int = 300                        # integrator / reset (F11)
@@ -73,7 +76,7 @@ def sizes(cfg) -> Sizes:
                  M_mc=500, N_lyap=150, T_lyap=400.0, az_lyap=(0.0, 5.0, 15.0), N_mle=500, T_mle=500.0,
                  az_mle=(0.0, 2.0, 5.0, 15.0, 50.0), N_dmft_mle=2000, T_dmft_mle=400.0,
                  dmft_mle_points=((4.0, 2.0), (3.0, 2.0), (6.0, 5.0)), N_pr=1000, T_pr=400.0, gh_pr=(3.0, 5.0),
-                 N_tr=1000, T_tr=1000.0, dt_mle=0.05, seeds_tr=(0, 1, 2),
+                 N_tr=1000, T_tr=1000.0, dt_mle=0.05, dtype_dmft_mle="float64", seeds_tr=(0, 1, 2),
                  phase_grid=(tuple(np.round(np.linspace(1.45, 1.99, 15), 3)),
                              tuple(np.round(np.geomspace(3.0, 60.0, 15), 2))), adjoint=True)
 
@@ -152,14 +155,16 @@ TRACE_UNITS = 5
 
 
 def simulation_jobs(sz: Sizes, seed: int = 0) -> list[tuple[str, str, dict]]:
-    """(figure, name, job) for every expensive computation, in a cost-balanced order."""
+    """(figure, name, job) for every expensive computation (`run_simulations` runs them longest
+    first, by `job_cost`)."""
     s0 = check_seed(seed)
     J: list[tuple[str, str, dict]] = []
-    for (g, a) in sz.dmft_mle_points:  # the slowest jobs first (better balance)
+    for (g, a) in sz.dmft_mle_points:
         for s in sz.seeds:
             J.append(("f7c", f"sim_{g:g}_{a:g}_s{s}", dict(kind="mle", params=dict(g_h=g, alpha_r=a, tau_r=0.0),
                                                            N=sz.N_dmft_mle, seed=s0 + s, T=sz.T_dmft_mle,
-                                                           dt=sz.dt_mle, record_every=None)))
+                                                           dt=sz.dt_mle, record_every=None,
+                                                           dtype=sz.dtype_dmft_mle)))
         J.append(("f7c", f"dmft_{g:g}_{a:g}", dict(kind="dmft_mle", g_h=g, alpha_r=a, rtol=1e-3)))
     J.append(("f5", "sim_az0", dict(kind="autocorr", params=dict(g_h=3.0, alpha_r=2.0, alpha_z=0.0), N=sz.N_ac0,
                                     seed=s0, T=sz.T_ac0, dt=0.1, transient=100.0, max_lag=40.0)))
@@ -216,6 +221,35 @@ def simulation_jobs(sz: Sizes, seed: int = 0) -> list[tuple[str, str, dict]]:
     return J
 
 
+def _rk4_seconds(N: int, steps: float, columns: int, itemsize: int) -> float:
+    """Rough seconds of `steps` RK4 steps (4 stages) of one network on one core: ~25 µs of
+    elementwise work per stage plus streaming the 3N² couplings once per column of the matrix
+    products (state, tangent, batched runs), at ~40 GB/s while they fit in half of a 32 MB L3
+    cache and ~24 GB/s beyond (fitted to QUICK runs on a 2-core EPYC)."""
+    nbytes = 3.0 * N * N * itemsize
+    return steps * 4 * (25e-6 + columns * nbytes / (40e9 if nbytes < 16e6 else 24e9))
+
+
+def job_cost(job: dict) -> float:
+    """Estimated seconds of one `run_job` job (a rough model; it only orders the sweep, longest
+    first, so that no long job starts last and leaves the other worker idle at the end)."""
+    kind = job["kind"]
+    if kind in ("mle", "mle_batch"):
+        runs = job["runs"] if kind == "mle_batch" else (job,)
+        r0 = runs[0]
+        n_tr = (2 if r0.get("beta_h_after") is not None else 1) * 100.0 / r0["dt"]
+        size = np.dtype(r0.get("dtype", "float64")).itemsize
+        return (_rk4_seconds(r0["N"], n_tr, len(runs), size)
+                + _rk4_seconds(r0["N"], r0["T"] / r0["dt"], 1 + len(runs), size))
+    if kind == "autocorr":
+        return _rk4_seconds(job["N"], job["T"] / job["dt"], 1, np.dtype(job.get("dtype", "float64")).itemsize)
+    if kind == "lyap_full":  # k = 3N tangents: compute-bound products, 2·3N²·3N flops per stage at ~20 GFLOP/s
+        return (job["T"] + 50.0) / 0.05 * 4 * (25e-6 + 18.0 * job["N"] ** 3 / 20e9)
+    fixed = dict(dmft_mle=8.0, fourier=2.0, mc=4.0 * job.get("M", 200) / 200, memory=0.2,
+                 adjoint=0.5 * (job.get("N", 300) / 300) ** 2, frozen=0.4 * (job.get("N", 500) / 500) ** 3)
+    return fixed.get(kind, 1.0)
+
+
 BATCHED_FIGURES = ("f9", "f10")  # their MLE runs share networks: batched (`batch_shared_networks`)
 MAX_BATCH = 60                     # runs per batch: 4 batches for the FULL 15 × 15 grid (2 workers, resumable)
 
@@ -267,7 +301,9 @@ def run_simulations(cfg, sz: Sizes | None = None, progress: bool = False, max_wo
     from ..sweep import sweep
 
     sz = sizes(cfg) if sz is None else sz
-    jobs = batch_shared_networks(simulation_jobs(sz, cfg.seed))
+    # longest first (stable: ties keep the listed order): a long job started last would leave the
+    # other worker idle; the order changes no result (each job is independent and seeded)
+    jobs = sorted(batch_shared_networks(simulation_jobs(sz, cfg.seed)), key=lambda j: -job_cost(j[2]))
     job_dir = cfg.cache_dir / "jobs" if cfg.full else None
     res = sweep(run_job, [dict(j) for _, _, j in jobs], progress=progress, max_workers=max_workers,
                 desc="notebook 02 simulations", cache_dir=job_dir)
