@@ -52,7 +52,8 @@ def test_malformed_exercises_are_clear_errors(cells, message):
 
 def test_every_paper_notebook_has_two_or_three_exercises():
     names = {p.stem for p in WITH_EXERCISES}
-    assert {"01_gru_lstm_slow_modes", "04_momentum_scaling", "05_narrative_memory"} <= names
+    assert names == {"01_gru_lstm_slow_modes", "02_gating_theory", "03_gated_neural_odes", "04_momentum_scaling",
+                     "05_narrative_memory"}
     for path in WITH_EXERCISES:
         assert 2 <= len(student.exercises(json.loads(path.read_text(encoding="utf-8")))) <= 3, path.stem
 
