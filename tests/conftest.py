@@ -76,3 +76,16 @@ def quick_run(tmp_path_factory):
 
     yield run
     pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="session")
+def free_port():
+    """`free_port()` → a TCP port on 127.0.0.1 that nothing listens on now (for test servers)."""
+    import socket
+
+    def pick() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    return pick

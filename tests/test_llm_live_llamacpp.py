@@ -7,7 +7,6 @@ well, so its answers are expected to be rejected by validation and reported, not
 """
 import importlib.util
 import os
-import socket
 import subprocess
 import time
 import urllib.request
@@ -26,15 +25,9 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def llama_server(tmp_path_factory):
-    port = _free_port()
+def llama_server(tmp_path_factory, free_port):
+    port = free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with open(log, "w") as fh:
         proc = subprocess.Popen(llm.llama_server_command(port), stdout=fh, stderr=subprocess.STDOUT,
