@@ -82,6 +82,11 @@ class NotebookResult:
     def counts(self) -> dict[str, int]:
         return {s: sum(c.get("status") == s for c in self.claims) for s in ("pass", "fail", "info")}
 
+    @classmethod
+    def from_record(cls, rec: dict[str, Any]) -> "NotebookResult":
+        """The result stored in a claims.json record (fields it lacks keep their defaults)."""
+        return cls(**{k: rec[k] for k in cls.__dataclass_fields__ if k in rec})
+
     def kind_counts(self) -> dict[str, dict[str, int]]:
         """Results and checks counted apart, per status."""
         return count_kinds(self.claims)
@@ -469,6 +474,11 @@ def _cache_cell(prov: dict[str, Any]) -> str:
     return "" if hits is None else f"{hits} of {hits + prov.get('cache_misses', 0)}"
 
 
+def coverage_counts(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """How many coverage rows are in each status (`COVERAGE_MARK` order)."""
+    return {status: sum(row["status"] == status for row in rows) for status in COVERAGE_MARK}
+
+
 def coverage_per_paper(results: Sequence[NotebookResult], stale: dict[str, bool] | None = None) -> list[str]:
     """One line per notebook: its paper and how many of its claims are reproduced, partly, not, untested."""
     stale = stale or {}
@@ -476,7 +486,7 @@ def coverage_per_paper(results: Sequence[NotebookResult], stale: dict[str, bool]
              "|---|---|---:|---:|---:|---:|---:|"]
     for r in results:
         rows = r.coverage()
-        n = {status: sum(row["status"] == status for row in rows) for status in COVERAGE_MARK}
+        n = coverage_counts(rows)
         label = f"{r.notebook} **(stale)**" if stale.get(r.notebook) else r.notebook
         paper = _md_escape(r.paper_claims["paper"]) if r.paper_claims else "_none declared_"
         lines.append(f"| {label} | {paper} | {len(rows)} | {n['reproduced']} | {n['partly']} | "
@@ -486,7 +496,7 @@ def coverage_per_paper(results: Sequence[NotebookResult], stale: dict[str, bool]
 
 def coverage_summary(results: Sequence[NotebookResult]) -> str:
     rows = [row for r in results for row in r.coverage()]
-    n = {status: sum(row["status"] == status for row in rows) for status in COVERAGE_MARK}
+    n = coverage_counts(rows)
     return (f"{len(rows)} paper claims: {n['reproduced']} reproduced, {n['partly']} partly, "
             f"{n['not reproduced']} not reproduced, {n['not tested']} not tested")
 
@@ -663,8 +673,9 @@ def write_reports(results: Sequence[NotebookResult], out_dir: Path, mode: str, s
             record = dict(stamp, **_record(r))
             record["costs"] = merged_costs(previous, cost_entry(record))
             path.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
-        paths["REPRODUCTION.md"] = write_reproduction_md()
-        paths["README.md"] = write_readme_generated()
+        records = committed_records()  # read once for both generated files
+        paths["REPRODUCTION.md"] = write_reproduction_md(records)
+        paths["README.md"] = write_readme_generated(records=records)
     return paths
 
 
@@ -792,15 +803,18 @@ def _replace_between(text: str, begin: str, end: str, lines: Sequence[str]) -> s
     return head + begin + "\n" + "\n".join(lines) + "\n" + end + tail
 
 
-def write_readme_generated(readme: Path | None = None) -> Path:
-    """Rewrite the README's generated parts from the committed FULL records: the gallery and the FULL
-    cost table (each between its markers)."""
+def write_readme_generated(readme: Path | None = None,
+                           records: Sequence[tuple[dict[str, Any], NotebookResult]] | None = None) -> Path:
+    """Rewrite the README's generated parts from the committed FULL records (`records`, default: read
+    them): the gallery and the FULL cost table (each between its markers)."""
     readme = readme or repo_root() / "README.md"
     if not readme.exists():
         return readme
+    records = committed_records() if records is None else records
     text = readme.read_text(encoding="utf-8")
-    text = _replace_between(text, README_GALLERY_BEGIN, README_GALLERY_END, gallery_markdown(gallery_entries()))
-    readme.write_text(_replace_between(text, README_COSTS_BEGIN, README_COSTS_END, costs_table()), encoding="utf-8")
+    text = _replace_between(text, README_GALLERY_BEGIN, README_GALLERY_END, gallery_markdown(gallery_entries(records)))
+    readme.write_text(_replace_between(text, README_COSTS_BEGIN, README_COSTS_END, costs_table(records)),
+                      encoding="utf-8")
     return readme
 
 
@@ -814,11 +828,10 @@ def _record(r: NotebookResult) -> dict[str, Any]:
 def committed_records(root: Path | None = None) -> list[tuple[dict[str, Any], NotebookResult]]:
     """Every committed FULL record (`figures/<notebook>/claims.json`), in notebook order."""
     root = root or repo_root()
-    fields = ("notebook", "mode", "status", "wall_s", "peak_rss_mb", "claims", "error", "paper_claims", "provenance")
     out = []
     for path in sorted((root / "figures").glob("*/claims.json")):
         rec = json.loads(path.read_text(encoding="utf-8"))
-        out.append((rec, NotebookResult(**{k: rec.get(k) for k in fields})))
+        out.append((rec, NotebookResult.from_record(rec)))
     return out
 
 
@@ -829,11 +842,11 @@ def _commit_cell(rec: dict[str, Any]) -> str:
     return f"{commit} **dirty**" if str(rec.get("git_commit", "")).endswith("+dirty") else commit
 
 
-def write_reproduction_md() -> Path:
+def write_reproduction_md(records: Sequence[tuple[dict[str, Any], NotebookResult]] | None = None) -> Path:
     """Rebuild REPRODUCTION.md from every committed `figures/<notebook>/claims.json`: the coverage
     matrix of all papers first, then the runs (provenance, current or stale), then every record."""
     root = repo_root()
-    records = committed_records(root)
+    records = committed_records(root) if records is None else records
     stale = {r.notebook: staleness(rec, root) for rec, r in records}
     intro = ["Rebuilt by `make reproduce MODE=full` from `figures/<notebook>/claims.json`; each notebook's",
              "section comes from its own latest FULL run. A notebook marked **stale** has changed (its cells or the",

@@ -51,9 +51,7 @@ def load_results(reports: Path):
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run `make reproduce` (or `make reproduce MODE=full`) first")
     payload = json.loads(path.read_text(encoding="utf-8"))
-    fields = NotebookResult.__dataclass_fields__
-    return payload, [NotebookResult(**{k: v for k, v in rec.items() if k in fields})
-                     for rec in payload["notebooks"].values()]
+    return payload, [NotebookResult.from_record(rec) for rec in payload["notebooks"].values()]
 
 
 def build_site(mode: str = "quick", reports: Path | None = None, out: Path | None = None,
@@ -81,8 +79,7 @@ def build_site(mode: str = "quick", reports: Path | None = None, out: Path | Non
     rows = ["| notebook | paper | status | claims: ✓ reproduced / ◐ partly / ✗ not / ○ not tested | results ✓/✗ | checks ✓/✗ |",
             "|---|---|---|---|---|---|"]
     for r in results:
-        cov = r.coverage()
-        n = {s: sum(row["status"] == s for row in cov) for s in reproduce.COVERAGE_MARK}
+        n = reproduce.coverage_counts(r.coverage())
         k = r.kind_counts()
         name = f"[{r.notebook}]({r.notebook}.html)" if r.notebook in pages else r.notebook
         paper = html.escape(r.paper_claims["paper"]) if r.paper_claims else "—"
