@@ -34,7 +34,7 @@ PACKAGE = "analysis_lib"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # Top-level modules that record, show or place results but never compute them: editing how a claim
 # is printed must not throw away hours of cached sweeps. Everything else a unit imports counts.
-PRESENTATION_UNITS = frozenset(f"{PACKAGE}.{m}" for m in ("claims", "provenance", "figures", "explore", "reproduce", "_paths"))
+PRESENTATION_UNITS = frozenset(f"{PACKAGE}.{m}" for m in ("claims", "provenance", "figures", "explore", "reproduce", "_paths", "progress"))
 # Files inside a subpackage that only declare text (each paper's claims table): not part of the key.
 PRESENTATION_FILES = frozenset({"paper_claims.py"})
 _stats = {"hit": 0, "miss": 0}

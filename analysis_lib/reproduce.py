@@ -253,8 +253,13 @@ def _worker_main(argv: Sequence[str]) -> int:
 
 def run_notebook(name: str, mode: str = "quick", *, seed: int = 0, out_dir: Path | str | None = None,
                  notebook_dir_: Path | str | None = None, cell_timeout: int | None = None,
-                 notebook_timeout: int | None = None, progress_bar: bool = False) -> NotebookResult:
-    """Execute one notebook in a worker process and collect its claims (the API the tests use)."""
+                 notebook_timeout: int | None = None, progress_bar: bool = False,
+                 progress_stream=None) -> NotebookResult:
+    """Execute one notebook in a worker process and collect its claims (the API the tests use).
+
+    The kernel's long computations write their progress bars to `<out>/logs/<name>.progress.log`
+    (`analysis_lib.progress`); with `progress_stream` the lines are also printed there as they come,
+    prefixed with the notebook's name."""
     mode = validate_mode(mode)
     nb_dir = Path(notebook_dir_) if notebook_dir_ else notebook_dir()
     (name,) = resolve_names([name], nb_dir)
@@ -272,13 +277,18 @@ def run_notebook(name: str, mode: str = "quick", *, seed: int = 0, out_dir: Path
            "--result", str(result_file)]
     if progress_bar:
         cmd.append("--progress-bar")
+    progress_log = out / "logs" / f"{name}.progress.log"
+    progress_log.parent.mkdir(exist_ok=True)
+    progress_log.write_text("", encoding="utf-8")
     env = dict(os.environ, ANALYSIS_LIB_NOTEBOOK=name, ANALYSIS_LIB_MODE=mode, ANALYSIS_LIB_HEADLESS="1",
-               PYDEVD_DISABLE_FILE_VALIDATION="1", ANALYSIS_LIB_CACHE_LOG=str(cache_log))
+               PYDEVD_DISABLE_FILE_VALIDATION="1", ANALYSIS_LIB_CACHE_LOG=str(cache_log),
+               ANALYSIS_LIB_PROGRESS_LOG=str(progress_log))
     nb_fingerprint = notebook_fingerprint(nb_dir / f"{name}.ipynb")  # the notebook as it was run
     t0 = time.perf_counter()
     # A session of its own, so a timeout kills the worker together with its kernel.
     proc = subprocess.Popen(cmd, env=env, start_new_session=True)
     _LIVE_WORKERS.add(proc)
+    tail = _ProgressTail(progress_log, name, progress_stream) if progress_stream is not None else None
     try:
         proc.wait(timeout=notebook_timeout)
         timed_out = False
@@ -291,6 +301,8 @@ def run_notebook(name: str, mode: str = "quick", *, seed: int = 0, out_dir: Path
         raise
     finally:
         _LIVE_WORKERS.discard(proc)
+        if tail is not None:
+            tail.stop()
     wall = time.perf_counter() - t0
     executed = out / f"{name}.ipynb"
     if timed_out:
@@ -329,6 +341,41 @@ def run_notebook(name: str, mode: str = "quick", *, seed: int = 0, out_dir: Path
 
 
 _LIVE_WORKERS: set = set()  # worker processes now running (each the leader of its own session)
+
+
+class _ProgressTail:
+    """Print the lines a running notebook appends to its progress log, as `    <name> | <line>`,
+    every `interval` seconds from a background thread, and the rest when stopped."""
+
+    def __init__(self, path: Path, name: str, stream, interval: float = 2.0):
+        import threading
+
+        self.path, self.name, self.stream, self.interval = path, name, stream, interval
+        self._offset = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"progress-{name}", daemon=True)
+        self._thread.start()
+
+    def _emit_new(self) -> None:
+        try:
+            with self.path.open("rb") as f:
+                f.seek(self._offset)
+                chunk = f.read()
+        except OSError:
+            return
+        complete = chunk[: chunk.rfind(b"\n") + 1]  # a line still being written waits for the next poll
+        self._offset += len(complete)
+        for line in complete.decode("utf-8", "replace").splitlines():
+            print(f"    {self.name} | {line}", file=self.stream, flush=True)
+
+    def _run(self) -> None:
+        while not self._done.wait(self.interval):
+            self._emit_new()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+        self._emit_new()
 
 
 def _stop_workers() -> None:
@@ -377,7 +424,7 @@ def run_all(names: Sequence[str], mode: str, *, seed: int = 0, jobs: int = 1, ou
         print(f"[{i}/{total}] {name}: running ({mode})", file=stream, flush=True)
         return run_notebook(name, mode, seed=seed, out_dir=out_dir, notebook_dir_=notebook_dir_,
                             cell_timeout=cell_timeout, notebook_timeout=notebook_timeout,
-                            progress_bar=(jobs == 1))
+                            progress_bar=(jobs == 1), progress_stream=stream)
 
     results: dict[str, NotebookResult] = {}
     with ThreadPoolExecutor(max_workers=jobs) as pool:

@@ -161,6 +161,6 @@ def sweep(fn: Callable[..., Any], grid: Iterable[Any] | Mapping[str, Sequence[An
 
 
 def _progress(total: int, desc: str, enabled: bool):
-    from tqdm.auto import tqdm
+    from .progress import tqdm
 
     return tqdm(total=total, desc=desc, disable=not enabled, leave=False)

@@ -377,3 +377,38 @@ def test_dask_routes_every_sweep_of_a_notebook_to_the_cluster(tmp_path):
     assert ran_on_cluster >= 6 * 3  # the six points were tasks of this scheduler (each through several states)
     rec = json.loads((tmp_path / "dask" / "claims.json").read_text())["notebooks"]["fx_sweep"]
     assert rec["provenance"]["sweeps"] == f"Dask cluster at {cluster.scheduler_address}"
+
+
+def test_progress_bars_of_a_headless_notebook_reach_the_runner_log(tmp_path):
+    """A bar in the kernel (and a sweep's bar) is printed by the runner, prefixed with the notebook's
+    name, and kept in reports/<mode>/logs/<name>.progress.log."""
+    proc = run_cli("--notebook-dir", str(FIXTURES), "--only", "fx_progress", "--out", str(tmp_path), "--jobs", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    shown = [line for line in proc.stdout.splitlines() if line.startswith("    fx_progress | ")]
+    assert any("crunching numbers" in line and "3/3" in line for line in shown), proc.stdout
+    assert any("spectral radii" in line and "2/2" in line for line in shown), proc.stdout
+    log = (tmp_path / "logs" / "fx_progress.progress.log").read_text()
+    assert "crunching numbers" in log and "\x1b" not in log and "\r" not in log
+
+
+def test_progress_bar_is_ordinary_tqdm_outside_the_runner_and_silent_when_short(tmp_path, monkeypatch):
+    from tqdm.auto import tqdm as auto_tqdm
+
+    from analysis_lib import progress
+
+    monkeypatch.delenv(progress.HEADLESS_ENV, raising=False)
+    with progress.tqdm(range(2), disable=True) as bar:
+        assert isinstance(bar, auto_tqdm)
+    log = tmp_path / "p.log"
+    monkeypatch.setenv(progress.HEADLESS_ENV, "1")
+    monkeypatch.setenv(progress.LOG_ENV, str(log))
+    for _ in progress.tqdm(range(5), desc="short loop"):  # ends before LOG_DELAY_S: nothing logged
+        pass
+    assert not log.exists() or "short loop" not in log.read_text()
+    monkeypatch.setattr(progress, "LOG_DELAY_S", 0.0)
+    monkeypatch.setattr(progress, "LOG_INTERVAL_S", 0.0)
+    for _ in progress.tqdm(range(4), desc="outer"):
+        for _ in progress.tqdm(range(2), desc="inner"):  # nested bars: cursor moves stripped
+            pass
+    text = log.read_text()
+    assert "outer" in text and "4/4" in text and "inner" in text and "\x1b" not in text
