@@ -19,9 +19,14 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+from pathlib import Path  # noqa: E402
+
 from analysis_lib.memory import llm  # noqa: E402
 from analysis_lib.memory import pipeline as PL  # noqa: E402
-from analysis_lib.memory.fakeserver import FakeOpenAIServer  # noqa: E402
+
+# the fault-injecting OpenAI-compatible server is test infrastructure: it lives under tests/
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from memory_fakes import FakeOpenAIServer  # noqa: E402
 
 RESULTS: list[bool] = []
 

@@ -1,6 +1,6 @@
 """LLM backend (issue 8): config from env, cache, retries, timeouts, validation, prompt injection.
 
-No network: a local OpenAI-compatible server (`memory.fakeserver`, stdlib http.server in a thread on
+No network: a local OpenAI-compatible server (`tests/memory_fakes.py`, stdlib http.server in a thread on
 127.0.0.1) talks to the real `openai` client and injects faults. Backoff waits are recorded by a
 fake `sleep`, except where a real wait (Retry-After, timeout) is the point; all waits are < 1 s.
 """
@@ -13,7 +13,7 @@ import pytest
 from analysis_lib import limit_threads
 from analysis_lib.memory import llm, prompts as P
 from analysis_lib.memory import pipeline as PL
-from analysis_lib.memory.fakeserver import FakeOpenAIServer
+from memory_fakes import FakeOpenAIServer
 
 limit_threads(1)
 

@@ -52,7 +52,9 @@ F14_KEYS = ("memory.pipeline.demo.kappa_vs_truth", "memory.pipeline.demo.second_
             "memory.pipeline.demo.invalid_scores", "memory.sim.M_recovery", "memory.sim.power.n_for_ci_width_0.1",
             "memory.sim.power.n_for_ci_width_0.05", "memory.sim.power.width_ratio_400_100",
             "memory.replay.validated_fraction", "memory.replay.validated_equal_stored",
-            "memory.embed.scorer.kappa", "memory.embed.scorer.r_prec", "memory.embed.scorer.R_vs_L_slope")
+            "memory.embed.scorer.kappa", "memory.embed.scorer.r_prec", "memory.embed.scorer.R_vs_L_slope",
+            "memory.pipeline.demo.order_from_evidence", "memory.validate.replay_gpt4.r", "memory.validate.replay_gpt4.kappa",
+            "memory.validate.replay_gpt4.fit", "memory.validate.replay_gpt35.not_fit", "memory.validate.live")
 F14_DATA_KEYS = tuple(f"memory.sim.vs_data.{q}_mean_abs_diff" for q in ("R", "M", "tau"))
 NODATA_KEYS = ("memory.sim.nodata.M_vs_L_slope_recovered", "memory.sim.nodata.R_vs_L_slope_recovered",
                "memory.sim.nodata.R_ratio_below_M_ratio", "memory.sim.nodata.dprime_trial_slope.intact",
@@ -92,14 +94,27 @@ CHECK_KEYS = ("memory.data.boyscout_map_bijection", "memory.sim.M_recovery", "me
 @pytest.mark.notebook
 def test_quick_run_claim_kinds(executed):
     """Every record has a kind; every checked result names a declared paper claim; the checks the
-    scorecard issue names are checks; the order claim (C5) is still info only (issue 19 makes it a result)."""
+    scorecard issue names are checks; C5 is tested by checked results (issue 19): the pooled Δτ CI (also
+    from the evidence-rebuilt order), narratives vs word lists; per-story Δτ and the number of stories
+    showing it recorded with CIs but unscored (their numbers were known before the test was designed),
+    and triplett_v1 said not to show it; intact stories record no presentation-order copy."""
     by_key = {c["key"]: c for c in executed.claims}
     assert all(c["kind"] in ("result", "check") for c in executed.claims)
     assert not [c["key"] for c in executed.claims if c["kind"] == "result" and c["status"] != "info" and not c["supports"]]
     for k in CHECK_KEYS:
         assert by_key[k]["kind"] == "check" and not by_key[k]["supports"], k
     order = [c for c in executed.claims if c["key"].startswith("memory.order.")]
-    assert order and all(c["status"] == "info" and c["kind"] == "result" and c["supports"] == ["C5"] for c in order)
+    assert order and all(c["kind"] == "result" and c["supports"] == ["C5"] for c in order)
+    checked = {c["key"]: c["status"] for c in order if c["status"] != "info"}
+    for k in ("memory.order.delta_tau.pooled.ci_lo", "memory.order.narratives_minus_words128.ci_lo",
+              "memory.order.delta_tau.pooled_evidence_order.ci_lo"):
+        assert checked[k] == "pass", k
+    assert by_key["memory.order.delta_tau.n_stories_showing"]["status"] == "info"
+    assert "shows the original-order effect (CI > 0): NO" in by_key["memory.order.delta_tau.triplett_v1_rookie_scrambled"]["note"]
+    assert not [k for k in by_key if k.startswith("memory.order.tau_pres.") and "scrambled" not in k]
+    for k in ("memory.scaling.R_slope_over_M_slope.ci_hi", "memory.validation.kappa_gpt4_within_rater_range",
+              "memory.scramble.M_ratio.L130", "memory.scramble.M_minus_R_ratio.L19.ci_lo"):
+        assert by_key[k]["kind"] == "result" and by_key[k]["status"] == "pass", k
 
 
 @pytest.mark.notebook

@@ -9,6 +9,7 @@ from analysis_lib import limit_threads
 from analysis_lib.memory import data as D
 from analysis_lib.memory import llm
 from analysis_lib.memory import pipeline as PL
+from analysis_lib.memory import validate as llm_validate
 from analysis_lib.memory.recall import recall_stats
 from analysis_lib.memory.recognition import recognition_stats
 
@@ -165,7 +166,7 @@ def test_import_reports_bad_rows_with_line_numbers(tmp_path):
         PL.import_responses(p, exp)
     got = {ln for ln, _ in e.value.errors}
     assert got == {4, 5, 7, 8, 9, 10, 11, 12}
-    assert "line 7: item_id" in str(e.value)
+    assert "bad.csv:7: item_id" in str(e.value)
     resp = PL.import_responses(p, exp, strict=False)
     # nothing silently dropped: every row is either accepted or reported
     n_ok = len(resp.recalls) + sum(len(t) for t in resp.recognition.values())
@@ -180,10 +181,10 @@ def test_import_reports_bad_rows_with_line_numbers(tmp_path):
     # "[" on line 1, object 1 on lines 2-6, object 2 from line 7
     assert [ln for ln, _ in e.value.errors] == [7] and "unknown field" in e.value.errors[0][1]
     (tmp_path / "b.jsonl").write_text(json.dumps(objs[0]) + "\n{broken\n")
-    with pytest.raises(PL.ResponseImportError, match="line 2: invalid JSON"):
+    with pytest.raises(PL.ResponseImportError, match="b.jsonl:2: invalid JSON"):
         PL.import_responses(tmp_path / "b.jsonl", exp)
     (tmp_path / "h.csv").write_text("participant,task,colour\n")
-    with pytest.raises(PL.ResponseImportError, match="line 1: unknown column"):
+    with pytest.raises(PL.ResponseImportError, match=r"h.csv:1: .*unknown column"):
         PL.import_responses(tmp_path / "h.csv", exp)
 
 
@@ -200,8 +201,14 @@ def test_to_story_feeds_the_analysis():
 
 
 def test_demo_offline_local_server(tmp_path):
-    r = PL.demo(n_clauses=16, n_recall=8, n_recog=8, seed=1, out_dir=tmp_path)
-    assert r.mode == "local-server" and r.segmentation_method == "llm" and r.n_clauses == 16
+    from memory_fakes import FakeOpenAIServer
+
+    with FakeOpenAIServer() as srv:
+        cfg = llm.LLMConfig.from_env({llm.ENV_BASE_URL: srv.base_url, llm.ENV_MODEL: "fake-llm"}, backoff_base=0.0)
+        b = llm.OpenAIBackend(cfg, llm.DiskCache(tmp_path / "cache"))
+        with pytest.warns(llm_validate.UnvalidatedBackendWarning):
+            r = PL.demo(n_clauses=16, n_recall=8, n_recog=8, seed=1, out_dir=tmp_path, backend=b)
+    assert r.mode == "backend" and r.segmentation_method == "llm" and r.n_clauses == 16
     n_sent = sum(bool(t.strip()) for t in r.story.recalls)  # empty recalls are not sent
     assert n_sent >= 6
     assert r.requests == 3 + n_sent  # story, segmentation, lures, one scoring request per recall ...
@@ -215,6 +222,9 @@ def test_demo_offline_local_server(tmp_path):
     assert rs.story.scrambled is False and rs.story.scramble_map is not None
     with pytest.raises(ValueError, match="mode must be"):
         PL.demo(mode="replay")
+    rf = PL.demo(n_clauses=54, n_recall=30, n_recog=10, out_dir=tmp_path / "k")  # default: in-process FakeLLM, cached
+    assert rf.mode == "fake" and rf.kappa_vs_truth == pytest.approx(1.0)  # ≈ 1 by construction, at any L
+    assert rf.rescoring.stats["requests"] == rf.scoring.stats["requests"]  # second pass: cache only
 
 
 def test_misnumbered_lure_list_is_an_invalid_answer_not_a_crash():

@@ -10,10 +10,12 @@ Modules:
 - `analysis`: figure-level analyses; `plots`: one function per figure.
 - `llm`: LLM backends (`replay` of the stored GPT-4 completions by default, `cache`, `live` through
   the `openai` client with the server/model/key from the environment only, `fake`), disk cache,
-  retries, validated scoring; `prompts`: the prompts; `fakeserver`: a local OpenAI-compatible
-  HTTP server on 127.0.0.1 (offline demo and fault-injection tests).
+  retries, validated scoring with quoted evidence (clauses in recall order); `prompts`: the prompts
+  (untrusted text neutralised); `validate`: `validate_backend` — is a scoring model fit to score?
+  (The fault-injecting fake HTTP server is test infrastructure: tests/memory_fakes.py.)
 - `pipeline`: story → clauses → lures → scramble → experiment JSON → validated response import →
-  `data.Story`, and `demo()` (the whole pipeline offline); `pipeline_plots`: the F14 figures.
+  `data.Story`, and `demo()` (the whole pipeline offline); `python -m analysis_lib.memory.pipeline`
+  is its command line; `jspsych`: the browser experiment export; `pipeline_plots`: the F14 figures.
 - `paper_claims`: the paper's claims C1–C13 (`NARRATIVE_MEMORY_CLAIMS`) that the notebook declares.
 - `simulate`: simulated participants calibrated by this analysis (`sim_params.json`, aggregate
   parameters only), used without data and for the power analysis; `embed_scorer`: the offline
@@ -21,7 +23,7 @@ Modules:
 
 `simulator_available()` is True now that `simulate` exists (kept for callers that check).
 """
-from . import analysis, data, embed, order, paper_claims, plots, privacy, recall, recognition, scoring, stats, theory  # noqa: F401
+from . import analysis, data, embed, order, paper_claims, plots, privacy, recall, recognition, scoring, stats, theory, validate  # noqa: F401
 from .paper_claims import NARRATIVE_MEMORY_CLAIMS, NARRATIVE_MEMORY_HEADLINE, NARRATIVE_MEMORY_PAPER  # noqa: F401
 
 

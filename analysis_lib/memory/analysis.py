@@ -219,6 +219,7 @@ def data_claim_keys(minilm: bool = True) -> list[str]:
     keys += [f"memory.validation.r_rater.{p}" for p in ("a1a2", "a1a3", "a2a3")]
     keys += [f"memory.validation.kappa_{k}" for k in ("gpt4", "gpt3", "gpt35")]
     keys += [f"memory.validation.kappa_rater.{p}" for p in ("a1a2", "a1a3", "a2a3")]
+    keys += ["memory.validation.kappa_gpt4_within_rater_range"]
     keys += [f"memory.validation.meanR.{k}" for k in ("a1", "a2", "a3", "gpt4", "gpt3", "gpt35")]
     keys += [f"memory.validation.r_llm.{p}" for p in ("gpt4_gpt3", "gpt4_gpt35", "gpt3_gpt35")]
     story_keys = [s.replace("-", "_") for s in D.STORIES]
@@ -226,11 +227,17 @@ def data_claim_keys(minilm: bool = True) -> list[str]:
     keys += ["memory.recog.sanity"]
     keys += [f"memory.recall.{q}.{s}" for s in story_keys for q in ("R", "R_sem", "R_over_L", "C")]
     keys += [f"memory.scaling.{f}.{q}" for f in ("M_vs_L", "R_vs_L", "R_vs_M") for q in ("slope", "intercept", "r")]
-    keys += ["memory.scaling.R_over_L_spearman"] + [f"memory.scaling.excess_over_law.{s}" for s in story_keys]
+    keys += ["memory.scaling.R_over_L_spearman", "memory.scaling.R_slope_over_M_slope.ci_hi"] + [f"memory.scaling.excess_over_law.{s}" for s in story_keys]
     keys += [f"memory.scramble.{q}.L{L}" for L in (19, 32, 54, 130) for q in ("R_ratio", "M_ratio")]
+    keys += [f"memory.scramble.M_minus_R_ratio.L{L}.ci_lo" for L in (19, 32, 54, 130)]
     keys += ["memory.scramble.R_ratio_below_M_ratio"]
-    keys += [f"memory.order.{q}.{s}" for s in story_keys for q in ("tau_orig", "tau_pres", "fwd_orig", "fwd_pres")]
-    keys += ["memory.order.tau_words128"]
+    scr_keys = [s.replace("-", "_") for s in D.SCRAMBLED]
+    keys += [f"memory.order.{q}.{s}" for s in story_keys
+             for q in (("tau_orig", "tau_pres", "fwd_orig", "fwd_pres") if s in scr_keys else ("tau_orig", "fwd_orig"))]
+    keys += [f"memory.order.{q}.{s}" for s in scr_keys for q in ("delta_tau", "map_tau")]
+    keys += ["memory.order.delta_tau.pooled.ci_lo", "memory.order.delta_tau.n_stories_showing",
+             "memory.order.tau_words128", "memory.order.words128.null_in_ci",
+             "memory.order.narratives_minus_words128.ci_lo"]
     keys += [f"memory.items.phit_vs_prec.{q}" for q in ("slope", "intercept", "r")]
     keys += [f"memory.items.prec_coh_vs_scr.L{L}" for L in (19, 32, 54, 130)]
     keys += [f"memory.recog.dprime_trial_slope.{c}" for c in ("intact", "scrambled")]
@@ -277,3 +284,81 @@ def summary_markdown(fits, ratios, orders, va, sim, minilm, boyscout_map) -> str
                  "triplett_v1-rookie-scrambled and hester_v2-church-scrambled exactly; it is a bijection and consumes "
                  "the scrambled text exactly.")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- issue 19: claims as results with CIs
+def order_results(stories: dict, n_boot: int, rng: np.random.Generator) -> dict:
+    """C5 as a paired test: per scrambled story and pooled over the four, Δτ = τ_orig − τ_pres per
+    participant (same participants, ≥ 3 distinct clauses) with a participant-bootstrap 95% CI and
+    Wilcoxon / sign tests; plus τ(map, identity) of each scramble map (the confound: a map that keeps
+    the original order makes τ_orig ≈ τ_pres whatever people do)."""
+    from .order import delta_tau, map_tau, require_ordered, story_delta_tau
+
+    per = {n: story_delta_tau(stories[n], n_boot, rng) for n in D.SCRAMBLED}
+    for n in D.SCRAMBLED:
+        require_ordered(stories[n])
+    pooled = delta_tau([(stories[n].scores_ordered, stories[n].presentation_position) for n in D.SCRAMBLED],
+                       n_boot, rng, "pooled")
+    maps = {n: map_tau(stories[n].scramble_map) for n in D.SCRAMBLED}
+    return {"per_story": per, "pooled": pooled, "map_tau": maps,
+            "map_source": {n: stories[n].scramble_map_source for n in D.SCRAMBLED}}
+
+
+def words_order(stories: dict, words: dict, n_boot: int, n_shuffles: int, rng: np.random.Generator,
+                names=D.FIT_STORIES) -> dict:
+    """The 128-word lists as an order reference: mean τ over lists with a bootstrap CI, its shuffle
+    null (each list's output order permuted), and the difference τ(intact narratives, pooled over
+    participants of `names`) − τ(word lists) with a bootstrap CI (both groups resampled)."""
+    tw = kendall_order(words["rec_pos"])
+    tn = np.concatenate([kendall_order(stories[n].scores_ordered) for n in names])
+    null = shuffle_null_tau(words["rec_pos"], n_shuffles=n_shuffles, rng=rng)
+    bw = np.array([tw[rng.integers(0, tw.size, tw.size)].mean() for _ in range(n_boot)])
+    bn = np.array([tn[rng.integers(0, tn.size, tn.size)].mean() for _ in range(n_boot)])
+    return {"tau": float(tw.mean()), "tau_ci": percentile_ci(bw), "n": int(tw.size), "null_mean": float(null.mean()),
+            "null_sd": float(null.std(ddof=1)), "minus_null_ci": percentile_ci(bw - null.mean()),
+            "tau_narr": float(tn.mean()), "n_narr": int(tn.size), "narr_minus_words": float(tn.mean() - tw.mean()),
+            "narr_minus_words_ci": percentile_ci(bn - bw)}
+
+
+def slope_ratio(fits: dict) -> dict:
+    """Recall slope / recognition slope (R-vs-L over M-vs-L, 8 intact stories) with the CI of the
+    ratio over the same participant-bootstrap replicates that gave the fits' CIs."""
+    r = fits["R_vs_L"].boot[:, 0] / fits["M_vs_L"].boot[:, 0]
+    return {"ratio": fits["R_vs_L"].fit.slope / fits["M_vs_L"].fit.slope, "ci": percentile_ci(r),
+            "R_slope": fits["R_vs_L"].fit.slope, "M_slope": fits["M_vs_L"].fit.slope}
+
+
+def scramble_ratio_cis(stories: dict, n_boot: int, rng: np.random.Generator) -> dict:
+    """Scrambled/intact ratios of R and M per L with participant-bootstrap CIs (each of the four
+    groups resampled independently), and the CI of M_ratio − R_ratio."""
+    out = {}
+    for scr, intact in D.SCRAMBLE_PAIRS.items():
+        R_b, M_b = bootstrap_R_M(stories, (intact, scr), n_boot, rng)
+        rr, mr = R_b[:, 1] / R_b[:, 0], M_b[:, 1] / M_b[:, 0]
+        a, b = stories[intact], stories[scr]
+        R_ratio = recall_stats(b).R / recall_stats(a).R
+        M_ratio = recognition_stats(b).M / recognition_stats(a).M
+        out[a.L] = {"intact": intact, "scrambled": scr, "R_ratio": R_ratio, "R_ci": percentile_ci(rr),
+                    "M_ratio": M_ratio, "M_ci": percentile_ci(mr), "diff": M_ratio - R_ratio,
+                    "diff_ci": percentile_ci(mr - rr)}
+    return dict(sorted(out.items()))
+
+
+def kappa_vs_raters(v, n_boot: int, rng: np.random.Generator) -> dict:
+    """Item-level κ of each LLM vs the human majority with a bootstrap CI over the 30 recalls, and
+    the range of κ between rater pairs (C1: "about as well as raters agree with each other")."""
+    from itertools import combinations
+
+    from .recall import hit_matrix
+    from .stats import cohen_kappa
+
+    H = {k: hit_matrix(s, v.L) for k, s in v.scores.items()}
+    maj = sum(H[a] for a in v.RATERS) >= 2
+    pairs = {a + b: cohen_kappa(H[a], H[b]) for a, b in combinations(v.RATERS, 2)}
+    n = maj.shape[0]
+    idx = [rng.integers(0, n, n) for _ in range(n_boot)]
+    out = {"rater_pairs": pairs, "range": (min(pairs.values()), max(pairs.values()))}
+    for k in v.LLMS:
+        boots = np.array([cohen_kappa(H[k][i], maj[i]) for i in idx])
+        out[k] = {"kappa": cohen_kappa(H[k], maj), "ci": percentile_ci(boots)}
+    return out

@@ -183,12 +183,30 @@ def verify_checksums(data_dir: str | os.PathLike | None = None) -> dict[str, boo
     return {rel: bool(verify_file(d, rel)) for rel in sorted(PINNED_SHA256)}
 
 
+def read_verified_bytes(data_dir, relpath: str, expected: Mapping[str, str] | None = None) -> bytes:
+    """The bytes of one pinned file, read once and checked against its SHA-256: the caller
+    unpickles exactly the bytes that were hashed (a file swapped after the check is never read)."""
+    expected = PINNED_SHA256 if expected is None else expected
+    if relpath not in expected:
+        raise ChecksumError(f"{relpath}: not in the pinned checksum list; refusing to unpickle it")
+    path = Path(data_dir) / relpath
+    if not path.is_file():
+        raise ChecksumError(f"{relpath}: missing from {data_dir}")
+    blob = path.read_bytes()
+    digest = hashlib.sha256(blob).hexdigest()
+    if digest != expected[relpath]:
+        raise ChecksumError(f"{relpath}: SHA-256 mismatch (got {digest[:12]}…, expected "
+                            f"{expected[relpath][:12]}…); refusing to unpickle it")
+    return blob
+
+
 @functools.lru_cache(maxsize=64)
 def _read_verified(data_dir: str, relpath: str):
+    import io
+
     import pandas as pd
 
-    path = verify_file(Path(data_dir), relpath)  # checksum first, always
-    return pd.read_pickle(path)
+    return pd.read_pickle(io.BytesIO(read_verified_bytes(data_dir, relpath)))  # hash and unpickle the same bytes
 
 
 def read_verified(relpath: str, data_dir: str | os.PathLike | None = None):
@@ -384,6 +402,10 @@ class Story:
     embedding_narrative: np.ndarray | None = field(default=None, repr=False)
     embedding_clauses: np.ndarray | None = field(default=None, repr=False)
     validation_ids: tuple[str, ...] | None = field(default=None, repr=False)
+    # where the recall order of `scores_ordered` comes from: "stored" (the authors' ordered lists),
+    # "evidence" (our scorer, clauses sorted by where their quote occurs), "simulated", or None
+    # (no order: the order analyses refuse such a story, see order.require_ordered)
+    order_source: str | None = "stored"
 
     @property
     def L(self) -> int:

@@ -218,6 +218,7 @@ class Backend:
     supports_json: bool | None = False
     parallel = False
     skip_empty = True  # an empty recall scores () without a request
+    evidence_policy = "drop"  # claimed clauses without a quote found in the recall are dropped (see score_recall)
 
     def __init__(self):
         self.stats = {"requests": 0, "retries": 0, "cache_hits": 0, "failures": 0}
@@ -386,6 +387,33 @@ class CacheBackend(Backend):
         return hit
 
 
+class CachedBackend(Backend):
+    """Any backend read through the disk cache (keyed like a live request, with the inner model's
+    name): the offline demo's FakeLLM gets the same cache behaviour as a live server."""
+
+    def __init__(self, inner: Backend, cache: DiskCache, temperature: float = 0.0, seed: int = 0,
+                 max_tokens: int = 2048):
+        super().__init__()
+        self.inner, self.cache = inner, cache
+        self.name, self.model = f"cached-{inner.name}", inner.model
+        self.supports_json, self.parallel = inner.supports_json, inner.parallel
+        self.evidence_policy, self.skip_empty = inner.evidence_policy, inner.skip_empty
+        self._params = (temperature, seed, max_tokens)
+
+    def complete(self, messages, *, json_mode: bool = False, seed_offset: int = 0, max_tokens: int | None = None):
+        t, s, mt = self._params
+        req = canonical_request(self.model, messages, t, s + seed_offset, max_tokens or mt,
+                                {"type": "json_object"} if json_mode else None)
+        hit = self.cache.get(req)
+        if hit is not None:
+            self._count("cache_hits")
+            return hit
+        self._count("requests")
+        comp = self.inner.complete(messages, json_mode=json_mode, seed_offset=seed_offset, max_tokens=max_tokens)
+        self.cache.put(req, comp)
+        return comp
+
+
 class ReplayBackend(Backend):
     """The authors' stored GPT-4 completions, keyed by the text-mode scoring request of each recall.
 
@@ -395,6 +423,7 @@ class ReplayBackend(Backend):
 
     name = "replay"
     model = REPLAY_MODEL
+    evidence_policy = "report"  # the stored answers are the paper's data: report, never drop
     # the authors did send prompts for recalls that are empty in the data (7 of them have stored
     # clause lists: their text is missing from the `recalls` field), so replay looks them up too
     skip_empty = False
@@ -453,21 +482,49 @@ class FakeLLM(Backend):
     supports_json = True
     parallel = True
 
-    def __init__(self, overlap: float = 0.5, seed: int = 0):
+    RULES = ("bag", "sentence")
+
+    def __init__(self, overlap: float = 0.5, seed: int = 0, rule: str = "bag"):
         super().__init__()
         if not 0 < overlap <= 1:
             raise ValueError(f"overlap must be in (0, 1]; got {overlap!r}")
+        if rule not in self.RULES:
+            raise ValueError(f"rule must be one of {', '.join(self.RULES)}; got {rule!r}")
         self.overlap = overlap
         self.seed = seed
+        self.rule = rule
+        if rule != "bag":
+            self.model = f"fake-llm-{rule}"
+
+    @staticmethod
+    def _sentences(recall: str) -> list[str]:
+        return [x.strip() for x in re.split(r"(?<=[.!?])\s+", recall) if x.strip()] or [recall.strip()]
 
     def score_numbers(self, clauses: Sequence[str], recall: str) -> list[int]:
-        rw = content_words(recall)
-        out = []
-        for i, c in enumerate(clauses, 1):
-            cw = content_words(c)
-            if cw and len(cw & rw) / len(cw) >= self.overlap:
-                out.append(i)
-        return out
+        """rule "bag": clause i is recalled when ≥ `overlap` of its content words occur anywhere in
+        the recall. rule "sentence": each recall sentence names the clause(s) it covers best (largest
+        fraction of the clause's content words, ≥ `overlap`) — one sentence, one clause, so clauses
+        that share words with another sentence are not picked up (the demo's rule)."""
+        cws = [content_words(c) for c in clauses]
+        if self.rule == "bag":
+            rw = content_words(recall)
+            return [i for i, cw in enumerate(cws, 1) if cw and len(cw & rw) / len(cw) >= self.overlap]
+        out = set()
+        for sent in self._sentences(recall):
+            sw = content_words(sent)
+            frac = [len(cw & sw) / len(cw) if cw else 0.0 for cw in cws]
+            best = max(frac, default=0.0)
+            if best >= self.overlap:
+                out.update(i for i, f in enumerate(frac, 1) if f == best)
+        return sorted(out)
+
+    @staticmethod
+    def quote(clause: str, recall: str) -> str:
+        """The evidence the fake scorer quotes: the recall sentence sharing most content words with
+        the clause (first one on ties), copied verbatim."""
+        sents = FakeLLM._sentences(recall)
+        cw = content_words(clause)
+        return max(sents, key=lambda x: len(cw & content_words(x)))
 
     def complete(self, messages, *, json_mode: bool = False, seed_offset: int = 0, max_tokens: int | None = None):
         from . import data as D
@@ -477,9 +534,12 @@ class FakeLLM(Backend):
         task = P.task_of(messages)
         if task == P.TASK_SCORE:
             clauses = D.parse_segmentation(P.extract_block(messages, "story") or "")
-            nums = self.score_numbers(clauses, P.extract_block(messages, "recall") or "")
-            text = (json.dumps({"recalled": nums}) if json_mode else
-                    f"{P.FINAL_LINE} ({', '.join(map(str, nums))})")
+            recall = P.extract_block(messages, "recall") or ""
+            nums = self.score_numbers(clauses, recall)
+            quotes = {i: self.quote(clauses[i - 1], recall) for i in nums}
+            text = (json.dumps({"recalled": [{"clause": i, "quote": quotes[i]} for i in nums]}) if json_mode else
+                    "\n".join(f'{i}. "{quotes[i]}"' if i in quotes else f"{i}. Not given"
+                              for i in range(1, len(clauses) + 1)) + f"\n\n{P.FINAL_LINE} ({', '.join(map(str, nums))})")
         elif task == P.TASK_STORY:
             m = re.search(r"about (\d+) clauses", messages[-1]["content"])
             topic = re.search(r"story about: (.*)\.\n", messages[-1]["content"])
@@ -507,6 +567,10 @@ class ScoreResult:
     attempts: int
     problems: tuple[str, ...]
     text: str = field(repr=False, default="")
+    # the recalled clauses in recall order (sorted by where their quoted evidence starts in the
+    # recall); None when the answer was invalid
+    ordered: tuple[int, ...] | None = None
+    unsupported: tuple[int, ...] = ()  # claimed clauses whose quote was not found in the recall
 
     @property
     def valid(self) -> bool:
@@ -538,8 +602,10 @@ def validate_scoring_answer(text: str, L: int) -> tuple[list[int] | None, str | 
             return None, "malformed JSON answer"
         if isinstance(obj, dict):
             rec = obj.get("recalled")
+            if isinstance(rec, list) and all(isinstance(x, dict) for x in rec):  # evidence form
+                rec = [x.get("clause") for x in rec]
             if not isinstance(rec, list) or any(isinstance(x, bool) or not isinstance(x, int) for x in rec):
-                return None, 'JSON answer without a list of integers under "recalled"'
+                return None, 'JSON answer without a list of integers (or {"clause", "quote"} objects) under "recalled"'
             bad = sorted({x for x in rec if not 1 <= x <= L})
             if bad:
                 return None, f"clause numbers outside 1..{L}: {bad[:10]}"
@@ -555,16 +621,55 @@ def validate_scoring_answer(text: str, L: int) -> tuple[list[int] | None, str | 
     return nums, None
 
 
+def answer_evidence(text: str, L: int) -> dict[int, list[str]]:
+    """{clause: [quotes]} of a scoring answer, JSON (`{"recalled": [{"clause", "quote"}]}`) or text
+    (`N. "quote"` lines)."""
+    from .scoring import parse_evidence
+
+    s = text.strip()
+    if s.startswith("{") and '"recalled"' in s:
+        try:
+            rec = json.loads(s).get("recalled")
+        except (ValueError, AttributeError):
+            return {}
+        out: dict[int, list[str]] = {}
+        for x in rec if isinstance(rec, list) else []:
+            if isinstance(x, dict) and isinstance(x.get("clause"), int) and isinstance(x.get("quote"), str):
+                out.setdefault(x["clause"], []).append(x["quote"])
+        return out
+    return parse_evidence(text, L)
+
+
+def _n_words(text: str) -> int:
+    return len(re.findall(r"\w+", text))
+
+
+def plausible_max(recall: str) -> int:
+    """The most clauses a recall can plausibly contain: one per 2 words, plus 2 (our bound: a
+    clause's content takes at least two words). No answer in the authors' stored GPT-4 scoring
+    exceeds it; "every clause" for a one-line recall does."""
+    return _n_words(recall) // 2 + 2
+
+
 def score_recall(backend: Backend, clauses: Sequence[str], recall: str,
                  invalid_retries: int | None = None) -> ScoreResult:
     """Score one recall: JSON mode where supported (text prompt as fallback), validated, re-asked
     with another seed while invalid (up to `invalid_retries` times), then reported as invalid.
-    An empty (or blank) recall scores () without a request (except in replay, see ReplayBackend)."""
+
+    Evidence: each claimed clause must come with a quote found (fuzzy, `scoring.locate_quote`) in
+    the recall; the result's `ordered` lists the supported clauses in recall order. With
+    `backend.evidence_policy == "drop"` (live and fake backends) unsupported clauses are dropped
+    and reported, and an implausible answer (more clauses than `plausible_max(recall)`) is
+    re-asked, then reported invalid; `"report"` (replay of the authors' stored answers) keeps the
+    stored clause list and only reports. An empty (or blank) recall scores () without a request
+    (except in replay, see ReplayBackend)."""
+    from .scoring import evidence_positions, order_by_evidence
+
     L = len(clauses)
     if not recall.strip() and backend.skip_empty:
         # nothing to score: an empty recall recalls nothing (asking the model only invites a
         # refusal — 8 of the authors' stored completions for empty recalls are refusals)
-        return ScoreResult((), 0, ("empty recall: not sent to the model",), "")
+        return ScoreResult((), 0, ("empty recall: not sent to the model",), "", ordered=())
     if invalid_retries is None:
         invalid_retries = getattr(getattr(backend, "config", None), "invalid_retries", 2)
     problems: list[str] = []
@@ -584,8 +689,20 @@ def score_recall(backend: Backend, clauses: Sequence[str], recall: str,
             break
         text = comp.text
         nums, problem = validate_scoring_answer(text, L)
+        drop = getattr(backend, "evidence_policy", "drop") == "drop"
+        if problem is None and drop and len(nums) > plausible_max(recall):
+            problem = (f"implausible answer: {len(nums)} clauses claimed for a recall of "
+                       f"{_n_words(recall)} words (at most {plausible_max(recall)})")
         if problem is None:
-            return ScoreResult(tuple(nums), attempt + 1, tuple(problems), text)
+            ev = answer_evidence(text, L)
+            pos = evidence_positions({c: q for c, q in ev.items() if c in nums}, recall)
+            unsupported = tuple(c for c in nums if c not in pos)
+            if unsupported:
+                problems.append(f"clauses {list(unsupported)[:10]} claimed without a quote found in the recall"
+                                + (": dropped" if drop else " (kept: stored answer)"))
+            kept = [c for c in nums if c in pos] if drop else nums
+            return ScoreResult(tuple(kept), attempt + 1, tuple(problems), text, ordered=tuple(order_by_evidence(pos)),
+                               unsupported=unsupported)
         problems.append(f"attempt {attempt + 1}: {problem}")
         log.warning("invalid scoring answer (%s)", problem)
     return ScoreResult(None, len(problems), tuple(problems), text)
@@ -602,6 +719,17 @@ class ScoringReport:
     @property
     def scores(self) -> list[list[int] | None]:
         return [list(r.recalled) if r.valid else None for r in self.results]
+
+    @property
+    def ordered(self) -> list[list[int] | None]:
+        """Per recall, the supported clauses in recall order (from the quoted evidence): the input
+        of the order analyses (`pipeline.to_story(..., scores_ordered=report.ordered)`)."""
+        return [list(r.ordered) if r.valid and r.ordered is not None else None for r in self.results]
+
+    @property
+    def unsupported(self) -> int:
+        """Claimed clauses without a quote found in the recall, over all recalls."""
+        return sum(len(r.unsupported) for r in self.results)
 
     @property
     def invalid(self) -> list[int]:
@@ -623,6 +751,11 @@ def score_recalls(backend: Backend, clauses: Sequence[str], recalls: Sequence[st
     recalls = list(recalls)
     if any(not isinstance(r, str) for r in recalls):
         raise ValueError("recalls must be strings")
+    long = [i for i, r in enumerate(recalls) if len(r) > P.MAX_RECALL_CHARS]
+    if long:
+        raise P.RecallTooLong(f"recalls {long[:10]} exceed MAX_RECALL_CHARS = {P.MAX_RECALL_CHARS:,} characters "
+                              f"(longest {max(len(recalls[i]) for i in long):,}); nothing was scored")
+    _warn_unvalidated(backend)
     if concurrency is None:
         concurrency = getattr(getattr(backend, "config", None), "concurrency", 4)
     if not isinstance(concurrency, int) or concurrency < 1:
@@ -648,6 +781,15 @@ def score_recalls(backend: Backend, clauses: Sequence[str], recalls: Sequence[st
     if getattr(backend, "cache", None) is not None:
         stats.update(cache_dir_hits=backend.cache.hits, cache_dir_misses=backend.cache.misses)
     return ScoringReport(tuple(results), backend.name, backend.model, time.perf_counter() - t0, stats)
+
+
+def _warn_unvalidated(backend: Backend) -> None:
+    """Live scoring with a model that `validate.validate_backend` has not found fit warns (once per model)."""
+    if not isinstance(backend, OpenAIBackend):
+        return
+    from . import validate as V
+
+    V.warn_if_unvalidated(backend)
 
 
 # --------------------------------------------------------------------------- factory

@@ -22,7 +22,7 @@ def fig_demo(result, truth_scores=None):
     axes[0].set(xlabel="seconds", title=f"A  pipeline stages ({result.mode}, {result.model})")
     st = result.story
     p_llm = hit_matrix(st.scores, st.L).mean(axis=0)
-    p_true = hit_matrix(st.scores_ordered, st.L).mean(axis=0)
+    p_true = hit_matrix(result.truth_scores, st.L).mean(axis=0)
     axes[1].plot(np.arange(1, st.L + 1), p_true, "o-", label="simulated participants (truth)")
     axes[1].plot(np.arange(1, st.L + 1), p_llm, "s--", label=f"scored by {result.model}")
     axes[1].set(xlabel="clause", ylabel=r"$P_{rec}$",

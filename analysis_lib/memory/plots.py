@@ -157,37 +157,48 @@ def fig_dprime_trials(res):
 
 
 def fig_serial_position(stories, words):
-    """F7: serial-position curves in presentation order: coherent, scrambled, 32-word lists."""
+    """F7: serial-position curves in presentation order, one panel per story length (intact solid,
+    scrambled dashed, each story its own colour, legends below the data), and the 32-word lists."""
     plt = _plt()
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
-    for ax, names in ((axes[0], D.FIT_STORIES), (axes[1], D.SCRAMBLED)):
-        binned = []
-        for n in names:
+    by_L: dict[int, list[str]] = {}
+    for n in D.STORIES:
+        by_L.setdefault(stories[n].L, []).append(n)
+    Ls = sorted(by_L)
+    ncol = 4
+    nrow = int(np.ceil((len(Ls) + 1) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(15, 4.2 * nrow), squeeze=False)
+    for k, L in enumerate(Ls):
+        ax = axes.flat[k]
+        for c, n in enumerate(by_L[L]):
             s = stories[n]
-            x = (np.arange(s.L) + 0.5) / s.L
             y = serial_position(story_p_rec(s), s.scramble_map)
-            ax.plot(x, y, lw=0.8, alpha=0.45, label=_short(n))
-            binned.append([y[(x >= lo) & (x < lo + 0.1)].mean() for lo in np.arange(0, 1, 0.1)])
-        ax.plot(np.arange(0.05, 1, 0.1), np.mean(binned, axis=0), "k-o", lw=2.5, ms=4, label="mean (10 bins)")
+            ax.plot(np.arange(1, s.L + 1), y, "--" if s.scrambled else "-", color=f"C{c}", marker="o", ms=2.5,
+                    lw=1.2, label=_short(n) + (" (presentation order)" if s.scrambled else ""))
+        ax.set(title=f"L = {L}", xlabel="presentation position", ylabel="$P_{rec}$", ylim=(0, 1))
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False)
+    ax = axes.flat[len(Ls)]
     spc = words["serial_position_curve"]
-    axes[2].plot(np.arange(1, len(spc) + 1), spc, "ko-", ms=3)
-    axes[0].set(title="A  coherent", xlabel="presentation position / L", ylabel="$P_{rec}$")
-    axes[1].set(title="B  scrambled (presentation order)", xlabel="presentation position / L")
-    axes[2].set(title="C  32-word random lists", xlabel="list position")
-    axes[0].legend(fontsize=7)
-    axes[1].legend(fontsize=7)
+    ax.plot(np.arange(1, len(spc) + 1), spc, "ko-", ms=3)
+    ax.set(title="32-word random lists", xlabel="list position", ylabel="$P_{rec}$", ylim=(0, 1))
+    for ax in list(axes.flat)[len(Ls) + 1:]:
+        ax.axis("off")
     return fig
 
 
 def fig_cumulative_prec(stories):
-    """F8: fraction of clauses with P_rec > p, per condition."""
+    """F8: fraction of clauses with P_rec > p, per condition: colour by length (one colour per L,
+    from a sequential map), dashed = scrambled; the legend is outside the axes."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 4.3))
-    for n in D.STORIES:
-        g, frac = cumulative_prec(story_p_rec(stories[n]))
-        ax.plot(g, frac, "--" if stories[n].scrambled else "-", lw=1.2, label=_short(n))
-    ax.set(xlabel="p", ylabel="P($P_{rec}$ > p)")
-    ax.legend(fontsize=6, ncol=2)
+    fig, ax = plt.subplots(figsize=(8.5, 4.5))
+    Ls = sorted({stories[n].L for n in D.STORIES})
+    cmap = plt.get_cmap("viridis")
+    color = {L: cmap(k / max(len(Ls) - 1, 1) * 0.9) for k, L in enumerate(Ls)}
+    for n in sorted(D.STORIES, key=lambda n: (stories[n].L, n)):
+        s = stories[n]
+        g, frac = cumulative_prec(story_p_rec(s))
+        ax.plot(g, frac, "--" if s.scrambled else "-", lw=1.6, color=color[s.L], label=f"{_short(n)} (L={s.L})")
+    ax.set(xlabel="p", ylabel="P($P_{rec}$ > p)", xlim=(0, 1), ylim=(0, 1.02))
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
     return fig
 
 
@@ -276,7 +287,7 @@ def fig_walk(walk, table=None):
     se = np.array([walk[m]["sem"] for m in Ms])
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.3))
     g = np.geomspace(Ms.min() * 0.8 if table is None else 8, Ms.max() * 1.2, 50)
-    axes[0].errorbar(Ms, R, yerr=se, fmt="o", label="walk simulation")
+    axes[0].errorbar(Ms, R, yerr=se, fmt="o", capsize=3, label="walk simulation (± SEM)")
     axes[0].plot(g, random_list_law(g), "k--", label=r"$\sqrt{3\pi M/2}$")
     if table is not None:
         t = table[~table.scrambled]
@@ -286,15 +297,19 @@ def fig_walk(walk, table=None):
     axes[0].set(xscale="log", yscale="log", xlabel="M", ylabel="R", title="A  recall walk on a random graph")
     from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-    for ax in axes:
+    axes[0].legend(fontsize=8, loc="upper left")
+    axes[1].errorbar(Ms, R / random_list_law(Ms), yerr=se / random_list_law(Ms), fmt="o-", capsize=3)
+    axes[1].axhline(1, color="k", ls="--")
+    axes[1].set(xscale="log", xlabel="M", ylabel=r"$R_{sim}/\sqrt{3\pi M/2}$ (± SEM)", title="B  finite-size approach to the law")
+    ticks = [m for m in (8, 16, 32, 64, 128, 256, 512, 1024) if g.min() <= m <= g.max()]
+    for ax in axes:  # plain numbers at powers of 2 on the log axes, no minor labels
+        ax.set_xticks(ticks)
         ax.xaxis.set_major_formatter(ScalarFormatter())
         ax.xaxis.set_minor_formatter(NullFormatter())
+    lo, hi = axes[0].get_ylim()
+    axes[0].set_yticks([v for v in (2, 3, 5, 10, 20, 30, 50, 100) if lo <= v <= hi])
     axes[0].yaxis.set_major_formatter(ScalarFormatter())
     axes[0].yaxis.set_minor_formatter(NullFormatter())
-    axes[0].legend(fontsize=8)
-    axes[1].errorbar(Ms, R / random_list_law(Ms), yerr=se / random_list_law(Ms), fmt="o-")
-    axes[1].axhline(1, color="k", ls="--")
-    axes[1].set(xscale="log", xlabel="M", ylabel=r"$R_{sim}/\sqrt{3\pi M/2}$", title="B  finite-size approach to the law")
     return fig
 
 
@@ -345,4 +360,26 @@ def fig_walk_histogram(R, M):
     ax.axvline(law, color="k", ls="--", label=f"√(3πM/2) = {law:.1f}")
     ax.set(xlabel="R (distinct items recalled)", ylabel="walks", title=f"M = {M}, {len(R)} walks")
     ax.legend()
+    return fig
+
+
+def fig_delta_tau(res):
+    """F4b: Δτ = τ_orig − τ_pres per scrambled story and pooled, mean with participant-bootstrap 95%
+    CI; τ(map, identity) of each scramble map printed beside it (the confound)."""
+    plt = _plt()
+    rows = list(res["per_story"].values()) + [res["pooled"]]
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    y = np.arange(len(rows))[::-1]
+    for yi, r in zip(y, rows):
+        shows = r.ci[0] > 0
+        color = "C0" if shows else "C3"
+        ax.errorbar(r.delta, yi, xerr=[[r.delta - r.ci[0]], [r.ci[1] - r.delta]], fmt="D" if r.name == "pooled" else "o",
+                    color=color, capsize=4, ms=7)
+        lab = f"n={r.n}" + (f", τ(map)={res['map_tau'][r.name]:+.2f}" if r.name in res["map_tau"] else "")
+        ax.annotate(lab, (max(r.ci[1], 0) + 0.02, yi), va="center", fontsize=8)
+    ax.axvline(0, color="k", lw=1)
+    ax.set_yticks(y, [_short(r.name) if r.name != "pooled" else "pooled (4 stories)" for r in rows])
+    ax.set_xlim(min(-0.3, min(r.ci[0] for r in rows) - 0.05), 0.75)
+    ax.set(xlabel=r"$\Delta\tau = \tau_{orig} - \tau_{pres}$ (mean, 95% CI)",
+           title="Scrambled stories: closer to the original (> 0) or the presented order (< 0)?")
     return fig

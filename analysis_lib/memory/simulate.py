@@ -169,7 +169,7 @@ def simulate_story(L: int, params: SimParams, n_recall: int = 100, n_recog: int 
                                  seed=seed, scramble_map=scramble_map)
     resp, protocols = simulate_experiment(exp, params, seed + 1, centrality)
     scores = [sorted(set(p)) for p in protocols]
-    story = PL.to_story(exp, resp, scores, name=name or exp.story_id, scores_ordered=protocols)
+    story = PL.to_story(exp, resp, scores, name=name or exp.story_id, scores_ordered=protocols, order_source="simulated")
     # C: number of recall sentences from the summarisation fit (the toy recall text is one sentence per clause)
     rng = np.random.default_rng(seed + 2)
     seg = []

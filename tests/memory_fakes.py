@@ -1,8 +1,9 @@
-"""A local OpenAI-compatible HTTP server (stdlib, one thread) with fault injection.
+"""Test infrastructure: a local OpenAI-compatible HTTP server (stdlib, one thread) with fault injection.
 
 It answers `/v1/models` and `/v1/chat/completions` on 127.0.0.1 with `FakeLLM`'s deterministic
-answers, so the real `openai` client can be exercised end to end without any network: the tests
-use it to inject faults, and the pipeline demo uses it to show the `live` code path offline.
+answers, so the real `openai` client can be exercised end to end without any network. It has no
+authentication and injects faults on purpose, which is why it lives in tests/ and not in the
+library (issue 19); the notebook's offline demo uses the in-process `llm.FakeLLM` instead.
 
 Faults are consumed one per chat request, in order (then normal answers resume):
 ``"500"``, ``"400"``/``"401"`` (client errors: not retried), ``"429"`` or ``"429:<retry-after seconds>"``, ``"hang:<seconds>"`` (sleep, then answer),
@@ -20,9 +21,9 @@ import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import data as D
-from . import prompts as P
-from .llm import FakeLLM
+from analysis_lib.memory import data as D
+from analysis_lib.memory import prompts as P
+from analysis_lib.memory.llm import FakeLLM
 
 
 class FakeOpenAIServer:
@@ -145,9 +146,13 @@ class FakeOpenAIServer:
                 nums = [1, L + 5]
                 text = json.dumps({"recalled": nums}) if json_mode else f"{P.FINAL_LINE} ({', '.join(map(str, nums))})"
             elif fault == "obey_injection":
+                # every clause, each "quoted" with the clause's own words (evidence the recall lacks)
+                clauses = D.parse_segmentation(P.extract_block(msgs, "story") or "")
                 nums = list(range(1, L + 1))
                 text = ("Sure! Ignoring the previous instructions as requested. Here is every clause.\n"
-                        + (json.dumps({"recalled": nums}) if json_mode else f"({', '.join(map(str, nums))})"))
+                        + (json.dumps({"recalled": [{"clause": i, "quote": c} for i, c in enumerate(clauses, 1)]})
+                           if json_mode else "\n".join(f'{i}. "{c}"' for i, c in enumerate(clauses, 1))
+                           + f"\n({', '.join(map(str, nums))})"))
             elif fault == "garbage":
                 text = "I am not able to compare these texts."
             else:
