@@ -19,7 +19,9 @@ def test_run_lists_match_released_configs():
     assert ("gnode", 6) in {(r.kind, r.N) for r in v} and ("gnode", 100) not in {(r.kind, r.N) for r in v}
     assert all(r.h0_mode == "fixed" and r.config.epochs == 600 and r.n_bits == 3 for r in v)
     assert {(r.kind, r.N) for r in gn.ff3f_runs()} == {(k, n) for k in gn.MODEL_KINDS for n in (6, 12, 18)}
-    assert [r.variant for r in gn.ff2v_runs()] == ["variable", "rectangle", "ring", "annulus", "fixed"]
+    assert [r.variant for r in gn.ff2v_runs(n_seeds=1)] == ["variable", "rectangle", "ring", "annulus", "fixed"]
+    assert sorted({r.model_seed for r in gn.ff2v_runs()}) == [0, 1, 2] and len(gn.ff2v_runs()) == 15
+    assert sorted({r.model_seed for r in gn.ff3f_runs()}) == [0, 1, 2] and len(gn.ff3f_runs()) == 45
     assert {r.init for r in gn.init_ablation_runs()} == {"glorot", "critical"}
     groups = gn.full_grid(Ks=(1, 2), seeds=(0,), widths=(8,), depths=(1,))
     assert len(groups) == 1 and len(groups[0][0]) == 2 * 4 * 3  # models × N × (2 K + fig8)

@@ -26,7 +26,10 @@ def test_quick_notebook_claims(tmp_path):
             assert math.isfinite(c["measured"]), c["key"]
     for key in ("gnode.data.kept_pulses_mean", "gnode.ff2.gnode_over_node", "gnode.ff2.slow_frac.gnode",
                 "gnode.expr.q.r2_fig8.N3", "gnode.expr.q.width_monotone_frac", "gnode.expr.q.solver_gap",
-                "gnode.algebra.max_err", "gnode.ff2.retention_rmse.gnode", "gnode.ff2.reint_val_mse.node"):
+                "gnode.algebra.max_err", "gnode.ff2.retention_rmse.gnode", "gnode.ff2.reint_val_mse.node",
+                "gnode.c1.pulse_interval", "gnode.c1.quantiser_rmse", "gnode.c1.gate_logit_identity",
+                "gnode.c1.N2.slow.d0.1_k17", "gnode.c1.N2.ret_inside_vs_quantiser", "gnode.c1.N2.gate.z_rest",
+                "gnode.c1.verdict"):
         assert key in keys, key
 
 

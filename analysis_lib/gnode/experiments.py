@@ -82,26 +82,28 @@ def ff3v_runs(seed: int = 0, n_seeds: int = 2, epochs: int = 600) -> list[FlipFl
     return runs
 
 
-def ff3f_runs(seed: int = 0, epochs: int = 200) -> list[FlipFlopRun]:
+def ff3f_runs(seed: int = 0, epochs: int = 200, n_seeds: int = 3) -> list[FlipFlopRun]:
     """3-bit fixed ±1 (F7, FULL): all five models at N ∈ {6, 12, 18}, ψ initial state, 200 epochs,
-    batch 100, decay 0.1, lr 1e-2 (GRU/mGRU/RNN) / 1e-3 (nODE/gnODE)."""
+    batch 100, decay 0.1, lr 1e-2 (GRU/mGRU/RNN) / 1e-3 (nODE/gnODE), `n_seeds` seeds (claims on seed means)."""
     runs = []
-    for N in (6, 12, 18):
-        for kind in MODEL_KINDS:
-            cfg = TrainConfig(epochs=epochs, lr=default_lr(kind), weight_decay=0.1, batch_size=100, val_every="iter")
-            runs.append(FlipFlopRun(kind, N, 3, "fixed", (100, 100, 100), "affine", n_train=500, data_seed=seed,
-                                    model_seed=seed, config=cfg))
+    for s in range(seed, seed + n_seeds):
+        for N in (6, 12, 18):
+            for kind in MODEL_KINDS:
+                cfg = TrainConfig(epochs=epochs, lr=default_lr(kind), weight_decay=0.1, batch_size=100, val_every="iter")
+                runs.append(FlipFlopRun(kind, N, 3, "fixed", (100, 100, 100), "affine", n_train=500, data_seed=s,
+                                        model_seed=s, config=cfg))
     return runs
 
 
 FF2_VARIANTS: tuple[str, ...] = ("variable", "rectangle", "ring", "annulus", "fixed")
 
 
-def ff2v_runs(seed: int = 0, epochs: int = 200) -> list[FlipFlopRun]:
-    """2-bit variants (F9, FULL): gnODE N = 2, F = [316, 316], 200 epochs, lr 1e-3, decay 0.1, batch 100."""
+def ff2v_runs(seed: int = 0, epochs: int = 200, n_seeds: int = 3) -> list[FlipFlopRun]:
+    """2-bit variants (F9, FULL): gnODE N = 2, F = [316, 316], 200 epochs, lr 1e-3, decay 0.1, batch 100,
+    `n_seeds` seeds per variant (claims on seed means)."""
     cfg = TrainConfig(epochs=epochs, lr=1e-3, weight_decay=0.1, batch_size=100, val_every="iter")
-    return [FlipFlopRun("gnode", 2, 2, v, (316, 316), "affine", n_train=500, data_seed=seed, model_seed=seed,
-                        config=cfg) for v in FF2_VARIANTS]
+    return [FlipFlopRun("gnode", 2, 2, v, (316, 316), "affine", n_train=500, data_seed=s, model_seed=s,
+                        config=cfg) for s in range(seed, seed + n_seeds) for v in FF2_VARIANTS]
 
 
 def init_ablation_runs(seed: int = 0, n_seeds: int = 3, epochs: int = 200) -> list[FlipFlopRun]:
@@ -396,3 +398,44 @@ def full_expressivity(device: str = "cpu", steps: int | None = None, cache_dir=N
     res.update(labels=labels_all, layout=layout, steps=steps, widths=widths, Ks=Ks, depths=depths,
                provenance=provenance)
     return res
+
+
+def c1_attractor_config(mode: str = "full"):
+    """Settings of the C1 graded measures: FULL (2,000 slow-point starts × 3,000 steps), QUICK (500 ×
+    1,000), smoke (50 × 20, a 11×11 grid)."""
+    from .attractor import QUICK_ATTRACTOR, AttractorConfig
+
+    _check_mode(mode)
+    if _SMOKE:
+        return AttractorConfig(slow_point_steps=20, n_starts=50, n_grid=11, n_mem=20)
+    return QUICK_ATTRACTOR if mode == "quick" else AttractorConfig()
+
+
+def c1_train(grid="subset", seed: int = 0, device: str = "cpu", cache_dir=None, workers: int = 2,
+             progress: bool = True) -> list[dict]:
+    """Train every cell of the C1 grid (`attractor.c1_grid_runs`), each cached and resumable."""
+    from .attractor import c1_grid_runs
+
+    return run_jobs(c1_grid_runs(grid, seed), device=device, cache_dir=cache_dir, workers=workers, progress=progress)
+
+
+def c1_analyse(outs: list[dict], mode: str = "full", cache_dir=None, workers: int = 2, progress: bool = True) -> dict:
+    """Select per (model, N) the grid point with the lowest seed-mean best validation MSE, then run
+    the graded measures on every seed of it (cached per run in FULL). Returns {'table', 'selected'
+    ({(model, N): (lr, decay, batch)}), 'analyses', 'comparisons', 'gates', 'verdict', 'config'}."""
+    from .attractor import c1_analyses, c1_comparisons, c1_verdict, gate_summary, grid_table, select_runs
+
+    cfg = c1_attractor_config(mode)
+    table = grid_table(outs)
+    sel = select_runs(outs)
+    chosen = [o for k in sorted(sel) for o in sel[k]]
+    if cache_dir is None:
+        analyses = c1_analyses(None, cfg, outs=chosen)
+    else:
+        analyses = c1_analyses([o["run"] for o in chosen], cfg, cache_dir=cache_dir, workers=workers, progress=progress)
+    comp = c1_comparisons(analyses, cfg)
+    gates = gate_summary(analyses)
+    return {"table": table, "config": cfg, "analyses": analyses, "comparisons": comp, "gates": gates,
+            "selected": {k: (o[0]["run"].config.lr, o[0]["run"].config.weight_decay, o[0]["run"].config.batch_size)
+                         for k, o in sel.items()},
+            "verdict": c1_verdict(comp, gates, cfg)}

@@ -257,9 +257,23 @@ def retention_inputs(n_bits: int, n_mem: int = 200, hold: int = 1000, lead: int 
     width = _check_int("width", width, lo=0)
     rng = np.random.default_rng(seed)
     m = rng.uniform(-1, 1, size=(n_mem, n_bits)).astype(np.float32)
+    x, last = write_inputs(m, hold, lead, width)
+    return x, m, last
+
+
+def write_inputs(m: np.ndarray, hold: int, lead: int = 5, width: int = 2) -> tuple[np.ndarray, int]:
+    """Inputs that write given memories m (k, n): `lead` zero bins, one (width+1)-bin pulse of
+    amplitude m_j on channel j in turn, then `hold` zero bins. Returns (x (k, T, n) float32,
+    index of the last pulse bin). The retention test and the written-state drift test use it."""
+    m = np.asarray(m, np.float32)
+    if m.ndim != 2 or m.shape[0] < 1 or m.shape[1] < 1:
+        raise ValueError(f"m must have shape (k, n_bits) with k, n_bits >= 1; got {m.shape}")
+    hold = _check_int("hold", hold)
+    lead = _check_int("lead", lead, lo=0)
+    width = _check_int("width", width, lo=0)
+    n_bits = m.shape[1]
     L = width + 1
-    T = lead + n_bits * L + hold
-    x = np.zeros((n_mem, T, n_bits), np.float32)
+    x = np.zeros((m.shape[0], lead + n_bits * L + hold, n_bits), np.float32)
     for ch in range(n_bits):
         x[:, lead + ch * L: lead + (ch + 1) * L, ch] = m[:, ch:ch + 1]
-    return x, m, lead + n_bits * L - 1
+    return x, lead + n_bits * L - 1

@@ -2,8 +2,9 @@
 
 MSE averaged over trials × bins × channels; `torch.optim.AdamW(lr, betas=(0.9, 0.999), eps=1e-8,
 weight_decay=decay)` (= Flux ADAMW: θ ← θ − lr·(Adam step + decay·θ)); minibatches in fixed order
-(no shuffling); validation loss after every iteration (`val_every='iter'`, released) or once per
-epoch (`'epoch'`, our QUICK deviation); the parameters with the lowest validation loss are
+(no shuffling); validation loss after every iteration (`val_every='iter'`, released), once per
+epoch (`'epoch'`, our QUICK deviation) or every k iterations (`val_every=k`, the C1 grid's
+deviation: at batch 10 it saves about a third of the CPU time); the parameters with the lowest validation loss are
 returned (deep copies). Runs are seeded and resumable from a checkpoint file.
 """
 from __future__ import annotations
@@ -32,7 +33,7 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 0.1
     batch_size: int = 50
-    val_every: str = "epoch"
+    val_every: str | int = "epoch"  # 'iter', 'epoch', or an integer k: every k iterations (and at each epoch end)
     grad_clip: float = 1e6
     checkpoint_every: int = 10  # epochs between checkpoint writes (when a path is given)
 
@@ -47,8 +48,10 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive number; got {v!r}")
         if not isinstance(self.weight_decay, (int, float)) or self.weight_decay < 0:
             raise ValueError(f"weight_decay must be a number >= 0; got {self.weight_decay!r}")
-        if self.val_every not in VAL_EVERY:
-            raise ValueError(f"val_every must be one of {VAL_EVERY}; got {self.val_every!r}")
+        v = self.val_every
+        is_int = isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+        if not ((is_int and v >= 1) or (isinstance(v, str) and v in VAL_EVERY)):
+            raise ValueError(f"val_every must be one of {VAL_EVERY} or a positive integer (iterations); got {v!r}")
 
 
 @dataclass
@@ -170,10 +173,10 @@ def train(model: FlipFlopModel, train_data, val_data, config: TrainConfig = Trai
             opt.step()
             it += 1
             res.train_loss.append(loss.item())
-            if config.val_every == "iter":
+            if config.val_every == "iter" or (not isinstance(config.val_every, str) and it % config.val_every == 0):
                 validate()
-        if config.val_every == "epoch":
-            validate()
+        if config.val_every == "epoch" or (not isinstance(config.val_every, str) and it % config.val_every != 0):
+            validate()  # an integer interval also validates the last iteration of every epoch
         res.epochs_done = epoch + 1
         res.wall_s = time.perf_counter() - t0
         bar.update(1)
