@@ -374,7 +374,7 @@ def fit_ensemble(specs: Sequence[FitSpec], targets, steps: int = 200, lr: float 
     fit that finds the file resumes from it (the Adam steps are deterministic given the
     initialisation, so a resumed fit continues the same optimisation).
     """
-    from tqdm.auto import tqdm
+    from ..progress import tqdm
 
     specs = list(specs)
     y = torch.as_tensor(np.asarray(targets, np.float32), device=device)

@@ -122,7 +122,7 @@ def find_slow_points(field_fn, h_init, steps: int = 3000, lr: float = 1e-3, tol:
     Batched Adam (`lr`, `steps`), optionally polished by `lbfgs_steps` L-BFGS iterations; keeps h*
     with ‖v(h*)‖ < tol and returns the Jacobian eigenvalues ∂v/∂h at each kept point.
     """
-    from tqdm.auto import tqdm
+    from ..progress import tqdm
 
     h = torch.as_tensor(np.asarray(h_init, np.float32)).clone()
     if h.ndim != 2:

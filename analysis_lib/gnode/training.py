@@ -110,7 +110,7 @@ def train(model: FlipFlopModel, train_data, val_data, config: TrainConfig = Trai
     `checkpoint`: a file written every `config.checkpoint_every` epochs and at the end (model,
     optimiser, histories, best state); if it exists, training resumes from it.
     """
-    from tqdm.auto import tqdm
+    from ..progress import tqdm
 
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig; got {type(config).__name__}")

@@ -237,7 +237,7 @@ def download_data(dest: str | os.PathLike, *, files: Iterable[str] | None = None
             raise ValueError(f"files: {rel!r} is not one of the pinned data files")
     opener = urllib.request.urlopen if opener is None else opener
     dest = Path(dest).expanduser()
-    from tqdm.auto import tqdm
+    from ..progress import tqdm
 
     for rel in tqdm(files, desc="download", disable=not progress):
         target = dest / rel

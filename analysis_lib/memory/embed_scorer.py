@@ -133,7 +133,7 @@ def R_vs_L(stories: dict, theta: float, rule: str = "A", cache_dir=None, encoder
            progress: bool = False) -> dict:
     """R per story from the embedding scorer next to the GPT-4 R, and both R-vs-L slopes (OLS over
     the given stories, e.g. the 8 intact fit stories)."""
-    from tqdm.auto import tqdm
+    from ..progress import tqdm
 
     from .recall import recall_counts
     from .stats import linfit

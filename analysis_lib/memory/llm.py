@@ -746,7 +746,7 @@ class ScoringReport:
 def score_recalls(backend: Backend, clauses: Sequence[str], recalls: Sequence[str], *, concurrency: int | None = None,
                   progress: bool = True, invalid_retries: int | None = None) -> ScoringReport:
     """Score many recalls (results in input order), with bounded concurrency for backends that allow it."""
-    from tqdm.auto import tqdm
+    from ..progress import tqdm
 
     recalls = list(recalls)
     if any(not isinstance(r, str) for r in recalls):

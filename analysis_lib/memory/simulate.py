@@ -308,7 +308,7 @@ def power_table(params: SimParams, ns: Sequence[int] = (10, 20, 50, 100, 200, 40
                 n_reps: int = 2000, seed: int = 0, progress: bool = False) -> list[dict]:
     """95% CI width of the R-vs-L slope (2.5–97.5 percentiles over replicate experiments) per
     number of recall participants per story; Ls default to the 8 intact fit stories' lengths."""
-    from tqdm.auto import tqdm
+    from ..progress import tqdm
 
     if Ls is None:
         Ls = [D.STORY_TABLE[n][0] for n in D.FIT_STORIES]

@@ -83,7 +83,7 @@ def symmetric_random_matrix(M: int, rng: np.random.Generator, batch: int | None 
 
 def walk_recall(params: WalkParams, rng: np.random.Generator, progress: bool = False) -> np.ndarray:
     """R of `n_trials` independent walks (a fresh similarity matrix and a uniform start each)."""
-    from tqdm.auto import tqdm
+    from ..progress import tqdm
 
     M, n = int(params.M), int(params.n_trials)
     out = np.empty(n, dtype=int)
