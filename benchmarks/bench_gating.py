@@ -36,7 +36,7 @@ def main(argv=None) -> int:
 
     from analysis_lib import limit_threads
     from analysis_lib import gating as gt
-    from analysis_lib.gating import explore
+    from analysis_lib.gating.gru import explore
 
     limit_threads(1)
     ok = True

@@ -22,7 +22,8 @@ import time
 import numpy as np
 
 from analysis_lib import limit_threads
-from analysis_lib.gating import dmft, lyapunov, prx
+from analysis_lib.gating.prx import dmft, lyapunov
+from analysis_lib.gating.prx import model as prx
 
 
 def bench_lyapunov(T: float, repeats: int) -> bool:

@@ -49,7 +49,7 @@ def test_plot_helpers_and_explore_panel_run():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from analysis_lib.gating import explore
+    from analysis_lib.gating.gru import explore
 
     fig, axes = plt.subplots(1, 3)
     eigs, st = explore.draw_explore_panel(axes[0], gt.ChoGRUParams(s_z=4, b_z=-2), N=60, seed=0, burn_in=50, n_grid=40)
@@ -90,7 +90,7 @@ def test_full_mode_code_paths_tiny():
 
 
 def test_training_proxy_tiny():
-    from analysis_lib.gating import train
+    from analysis_lib.gating.gru import train
 
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)

@@ -1,4 +1,4 @@
-"""Fast tests of the notebook-02 figure-level computations (`prx_experiments`) and plots (`prx_plots`)."""
+"""Fast tests of the notebook-02 figure-level computations (`prx.experiments`) and plots (`prx.plots`)."""
 import math
 import types
 from pathlib import Path
@@ -10,8 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from analysis_lib.gating import prx_experiments as ex  # noqa: E402
-from analysis_lib.gating import prx_plots as pp  # noqa: E402
+from analysis_lib.gating.prx import experiments as ex  # noqa: E402
+from analysis_lib.gating.prx import plots as pp  # noqa: E402
 
 
 def _cfg(full=False, tmp=Path("/tmp")):
@@ -129,10 +129,11 @@ def test_full_code_path_smoke_tiny_sizes(tmp_path):
                   N_lyap=4, T_lyap=5.0, az_lyap=(0.0, 15.0), N_mle=30, T_mle=10.0, az_mle=(0.0, 5.0),
                   N_dmft_mle=30, T_dmft_mle=10.0, dmft_mle_points=((4.0, 2.0), (6.0, 5.0)), N_pr=30, T_pr=10.0,
                   gh_pr=(3.0,), N_tr=30, T_tr=10.0, seeds_tr=(0, 1, 2), N_mem=30,
-                  phase_grid=((1.8,), (10.0, 50.0)), N_phase=30, T_phase=10.0)
+                  phase_grid=((1.8,), (10.0, 50.0)), N_phase=30, T_phase=10.0,
+                  fs_N=(20, 30, 40), fs_seeds=(2, 2, 2), fs_T=10.0)
     R = ex.run_simulations(_cfg(True, tmp_path), sz, max_workers=2)
     assert len(list((tmp_path / "jobs").glob("*.pkl"))) == len(ex.batch_shared_networks(ex.simulation_jobs(sz)))
-    assert set(R) == {"f5", "f6", "f7a", "f7c", "f8", "f9", "rmt", "f11", "f12", "f10"}
+    assert set(R) == {"f5", "f6", "f7a", "f7c", "f7d", "f8", "f9", "rmt", "f11", "f12", "f10"}
     assert ex.run_simulations(_cfg(True, tmp_path), sz)["f7a"].keys() == R["f7a"].keys()  # from the cache
     f7c = ex.dmft_vs_sim(R["f7c"], sz)
     assert set(f7c) == {(4.0, 2.0), (6.0, 5.0)} and all(len(d["sims"]) == 3 for d in f7c.values())
@@ -145,6 +146,9 @@ def test_full_code_path_smoke_tiny_sizes(tmp_path):
             pp.plot_f10_phase(ex.phase_lines(np.array([1.6, 1.9])), {(10.0, 1.8): False}, "t", chaos),
             pp.plot_f11_memory(R["f11"], "t"), pp.plot_f12_adjoint(R["f12"]["adjoint"], "t")]
     stats = {az: ex.frozen_stats(3.0, 2.0, az, sz.N_frozen) for az in ex.SLOW_AZ}
+    fs = ex.finite_size_mle(R["f7d"], sz)
+    figs.append(pp.plot_f7d_finite_size(fs, {k: v["dmft"] for k, v in f7c.items()}, "t"))
+    assert "C_h_blocks" not in R["f5"]["sim_az0"]  # T = 160: too short for 1.5·max_lag windows
     figs.append(pp.plot_f2_slow_modes(R["rmt"], stats, ex.SLOW_AZ, "t"))
     rs = {n: ex.frozen_stats(g, a, z, sz.N_frozen, 0, D) for n, (g, a, z, D) in ex.RMT_CASES.items()}
     figs.append(pp.plot_f3_support(R["rmt"], rs, ex.alpha_r_widening(), ex.pinning_table(), "t"))
@@ -226,3 +230,26 @@ def test_run_order_longest_first_and_costs_positive():
     assert all(j["dtype"] == "float32" for f, _, j in jobs if f == "f7c" and j["kind"] == "mle")
     assert all(j["dtype"] == "float64" for f, _, j in ex.simulation_jobs(ex.sizes(_cfg(True)), 0)
                if f == "f7c" and j["kind"] == "mle")
+
+
+def test_extrapolate_inv_N_recovers_the_limit():
+    N = np.array([500, 1000, 2000, 4000])
+    y = 0.07 + 3.0 / N
+    lam, se, c = ex.extrapolate_inv_N(N, y, np.full(4, 1e-4))
+    assert lam == pytest.approx(0.07, abs=1e-9) and c == pytest.approx(3.0, rel=1e-6)
+    assert se > 0
+    with pytest.raises(ValueError, match="three sizes"):
+        ex.extrapolate_inv_N(N[:2], y[:2], np.ones(2))
+
+
+def test_finite_size_jobs_only_in_full():
+    class Cfg:
+        full = True
+    full = ex.sizes(Cfg())
+    jobs = [j for j in ex.simulation_jobs(full) if j[0] == "f7d"]
+    assert len(jobs) == len(full.dmft_mle_points) * sum(full.fs_seeds)
+    assert not [j for j in ex.simulation_jobs(ex.Sizes()) if j[0] == "f7d"]
+    runs = {name: {"mle": 0.07 + 2.0 / job["N"] + 1e-4 * (job["seed"] % 3)} for _, name, job in jobs}
+    fs = ex.finite_size_mle(runs, full)
+    for d in fs.values():
+        assert d["lam_inf"] == pytest.approx(0.07, abs=3e-4)  # seeds add up to 2e-4

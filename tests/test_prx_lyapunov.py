@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from analysis_lib.gating import lyapunov as ly
-from analysis_lib.gating import prx
+from analysis_lib.gating.prx import lyapunov as ly
+from analysis_lib.gating.prx import model as prx
 
 
 def test_qr_on_linear_system_with_known_exponents():

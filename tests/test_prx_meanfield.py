@@ -4,9 +4,9 @@ import math
 import numpy as np
 import pytest
 
-from analysis_lib.gating import prx
-from analysis_lib.gating import prx_meanfield as mf
-from analysis_lib.gating.support import T_matrix, rho_T
+from analysis_lib.gating.prx import model as prx
+from analysis_lib.gating.prx import meanfield as mf
+from analysis_lib.gating.rmt.support import T_matrix, rho_T
 
 
 def test_zero_fp_threshold_and_edge():
@@ -50,7 +50,7 @@ def test_fp_birth_line_monotone_and_absent_below_sqrt2():
 def test_static_mf_solves_the_self_consistency():
     p = prx.PRXParams(g_h=3.0, alpha_r=2.0)
     s = mf.static_mf(p)
-    from analysis_lib.gating.mf import gh_nodes
+    from analysis_lib.gating.rmt.quadrature import gh_nodes
 
     x, w = gh_nodes(200)  # an independent rule (the library uses the trapezoid `gauss_nodes`)
     phi2 = np.tanh(3 * np.sqrt(s.Delta_h) * x) ** 2 @ w
@@ -124,7 +124,7 @@ def test_gaussian_averages_resolve_sharp_gains():
     match adaptive quadrature (80 Gauss-Hermite nodes were 34 % and 4 % off here)."""
     from scipy.integrate import quad
 
-    from analysis_lib.gating import mf as gmf
+    from analysis_lib.gating.gru import meanfield as gmf
 
     def ref(f):
         return quad(lambda x: f(x) * np.exp(-x * x / 2) / np.sqrt(2 * np.pi), -12, 12, points=[0.0], limit=500,

@@ -4,7 +4,7 @@ import warnings
 import numpy as np
 import pytest
 
-from analysis_lib.gating import prx
+from analysis_lib.gating.prx import model as prx
 
 GENERIC = dict(g_h=3.0, alpha_z=2.0, alpha_r=3.0, beta_h=0.1, beta_z=0.3, beta_r=-0.2, tau_z=0.7)
 

@@ -24,8 +24,9 @@ GRU_LSTM_CLAIMS: tuple[PaperClaim, ...] = (
     PaperClaim("C6", "The LSTM input and output gates control the spectral radius (zero state: f0 + s_g σ(b_i) σ(b_o))",
                "abstract"),
     PaperClaim("C7", "The reset gate modulates the complexity of the fixed-point landscape, read here as the "
-               "mean-field phase diagram: the saddle-node line L2 precedes L1 for a sensitive, closed-biased reset "
-               "gate, L2 = L1 at s_r = 0", "reading"),
+               "mean-field phase diagram (the saddle-node line L2 precedes L1 for a sensitive, closed-biased reset "
+               "gate, L2 = L1 at s_r = 0) and counted in finite networks (Σ > 0 from L2 on; a sensitive reset gate "
+               "raises the number of fixed points at fixed s_h)", "reading"),
     PaperClaim("C8", "Region II (L2 < s_h < L1) is bistable: a stable zero state coexists with persistent activity "
                "reached from large initial conditions", "reading"),
     PaperClaim("C9", "A preliminary comparison of training performance across the dynamical regimes", "abstract",

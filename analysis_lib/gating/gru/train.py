@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .models import draw_weights, eigvals, gated_rnn
-from .params import TorchGRUParams, check_float, check_positive_int, check_seed
+from ..params import TorchGRUParams, check_float, check_positive_int, check_seed
 
 
 @dataclass(frozen=True)

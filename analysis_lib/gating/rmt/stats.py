@@ -25,7 +25,8 @@ from typing import Mapping
 import numpy as np
 from scipy.special import expit
 
-from .params import ChoGRUParams, LSTMParams, TorchGRUParams, check_positive_int, check_seed
+from ..params import ChoGRUParams, LSTMParams, TorchGRUParams, check_positive_int, check_seed
+from .quadrature import R_gate
 
 
 @dataclass(frozen=True, eq=False)
@@ -222,8 +223,6 @@ def mf_fixed_point_stats(params: ChoGRUParams, N: int, seed: int, Delta: float,
     h_i = φ(u_i), u ~ N(b_h, s_h²⟨r²⟩Δ), a_r ~ N(b_r, s_r²Δ), a_z ~ N(b_z, s_z²Δ), independent,
     and A = 0 (h̃ = h at a fixed point). `Delta` = ⟨h²⟩ of the fixed point (e.g. from `mf_branches`).
     """
-    from .mf import R_gate
-
     N = check_positive_int("N", N)
     rng = np.random.default_rng(check_seed(seed))
     if not (isinstance(Delta, (int, float)) and 0 <= Delta <= 1):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .models import eigvals, gated_rnn
-from .params import ChoGRUParams, check_positive_int
+from ..params import ChoGRUParams, check_positive_int
 from .plot import plot_spectrum
 
 

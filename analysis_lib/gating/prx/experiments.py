@@ -1,7 +1,7 @@
 """Figure-level computations of notebook 02 (Krishnamurthy, Can & Schwab, PRX 2022; spec
 `gating_theory.md` §5-§6). Each public function computes what one figure (or one claim table)
-needs, from the library modules `prx`, `prx_meanfield`, `dmft`, `lyapunov`; plotting lives in
-`prx_plots`.
+needs, from the library modules `model`, `meanfield`, `dmft`, `lyapunov`; plotting lives in
+`plots`.
 
 The expensive simulations of all figures (DMFT solves, network simulations, Lyapunov runs) are
 independent, so `run_simulations` puts them in ONE `al.sweep` (balanced over the worker
@@ -20,9 +20,9 @@ import numpy as np
 
 from . import dmft
 from . import lyapunov as ly
-from . import prx
-from . import prx_meanfield as mf
-from .params import check_float, check_positive_int, check_seed
+from . import model as prx
+from . import meanfield as mf
+from ..params import check_float, check_positive_int, check_seed
 
 P = prx.PRXParams
 
@@ -66,6 +66,10 @@ class Sizes:
     N_phase: int = 500
     T_phase: float = 300.0
     adjoint: bool = True                    # F12 (optional; ~1 s, so QUICK too)
+    fs_N: tuple = ()                        # FULL: finite-size study of the simulated MLE (F7d), sizes
+    fs_seeds: tuple = ()                    # ... and the number of seeds at each size: the seed spread falls like
+                                            # 1/√N, so N·seeds ≈ const gives SE ≈ 2 % at every N (cost ∝ N²·seeds)
+    fs_T: float = 400.0
 
 
 def sizes(cfg) -> Sizes:
@@ -78,7 +82,8 @@ def sizes(cfg) -> Sizes:
                  dmft_mle_points=((4.0, 2.0), (3.0, 2.0), (6.0, 5.0)), N_pr=1000, T_pr=400.0, gh_pr=(3.0, 5.0),
                  N_tr=1000, T_tr=1000.0, dt_mle=0.05, dtype_dmft_mle="float64", seeds_tr=(0, 1, 2),
                  phase_grid=(tuple(np.round(np.linspace(1.45, 1.99, 15), 3)),
-                             tuple(np.round(np.geomspace(3.0, 60.0, 15), 2))), adjoint=True)
+                             tuple(np.round(np.geomspace(3.0, 60.0, 15), 2))), adjoint=True,
+                 fs_N=(500, 1000, 2000, 4000), fs_seeds=(16, 8, 4, 2), fs_T=400.0)
 
 
 # ----------------------------------------------------------------------------- job dispatcher
@@ -154,6 +159,11 @@ AR_TR = (10.0, 20.0, 50.0)
 TRACE_UNITS = 5
 
 
+def _n_windows(T: float, transient: float = 100.0, max_lag: float = 40.0) -> int:
+    """Windows of a C_h run for its error bar: 5, each ≥ 1.5 max_lag long (fewer for short test runs)."""
+    return int(max(1, min(5, (T - transient) // (1.5 * max_lag))))
+
+
 def simulation_jobs(sz: Sizes, seed: int = 0) -> list[tuple[str, str, dict]]:
     """(figure, name, job) for every expensive computation (`run_simulations` runs them longest
     first, by `job_cost`)."""
@@ -166,12 +176,18 @@ def simulation_jobs(sz: Sizes, seed: int = 0) -> list[tuple[str, str, dict]]:
                                                            dt=sz.dt_mle, record_every=None,
                                                            dtype=sz.dtype_dmft_mle)))
         J.append(("f7c", f"dmft_{g:g}_{a:g}", dict(kind="dmft_mle", g_h=g, alpha_r=a, rtol=1e-3)))
+        for n, n_seeds in zip(sz.fs_N, sz.fs_seeds):  # FULL: finite-size study; float32 couplings (a statistic is compared)
+            for s in range(100, 100 + n_seeds):
+                J.append(("f7d", f"fs_{g:g}_{a:g}_N{n}_s{s}", dict(kind="mle", params=dict(g_h=g, alpha_r=a, tau_r=0.0),
+                                                                   N=n, seed=s0 + s, T=sz.fs_T, dt=sz.dt_mle,
+                                                                   record_every=None, dtype="float32")))
     J.append(("f5", "sim_az0", dict(kind="autocorr", params=dict(g_h=3.0, alpha_r=2.0, alpha_z=0.0), N=sz.N_ac0,
-                                    seed=s0, T=sz.T_ac0, dt=0.1, transient=100.0, max_lag=40.0)))
+                                    seed=s0, T=sz.T_ac0, dt=0.1, transient=100.0, max_lag=40.0,
+                                    n_blocks=_n_windows(sz.T_ac0))))
     for az in AC_AZ[1:]:
         J.append(("f5", f"sim_az{az:g}", dict(kind="autocorr", params=dict(g_h=3.0, alpha_r=2.0, alpha_z=az),
                                                N=sz.N_acz, seed=s0, T=sz.T_acz, dt=0.1, transient=100.0,
-                                               max_lag=40.0)))
+                                               max_lag=40.0, n_blocks=_n_windows(sz.T_acz))))
     for az in AC_AZ:
         J.append(("f5", f"mc_az{az:g}", dict(kind="mc", g_h=3.0, alpha_r=2.0, alpha_z=az, M=sz.M_mc, seed=s0)))
     J.append(("f5", "fourier", dict(kind="fourier", g_h=3.0, alpha_r=2.0)))
@@ -298,7 +314,7 @@ def run_simulations(cfg, sz: Sizes | None = None, progress: bool = False, max_wo
     `run_job`, the job's arguments and the fingerprint of the code (`_cache.cached_call` through
     `sweep(..., cache_dir=)`), so an interrupted FULL run resumes and a changed job or changed code is
     recomputed. There is no cache of the whole dict: it would hand back stale entries after a job changes."""
-    from ..sweep import sweep
+    from ...sweep import sweep
 
     sz = sizes(cfg) if sz is None else sz
     # longest first (stable: ties keep the listed order): a long job started last would leave the
@@ -399,6 +415,33 @@ def dmft_vs_sim(runs: dict, sz: Sizes) -> dict:
         out[(g, a)] = dict(dmft=float(L.lam_max), E0=L.E0, E0_doubled=L.E0_doubled, n_nodes=L.n_nodes, sims=sims,
                            sim_mean=float(sims.mean()), converged=runs[f"dmft_{g:g}_{a:g}"]["result"].converged,
                            rel=abs(float(L.lam_max) - sims.mean()) / abs(sims.mean()))
+    return out
+
+
+def extrapolate_inv_N(N, mean, se) -> tuple[float, float, float]:
+    """Weighted least squares of mean(N) = λ_∞ + c/N (weights 1/se²): returns (λ_∞, its standard error
+    (scaled up by √(χ²/dof) when the fit is worse than the error bars), c). The 1/N form is fixed in
+    advance: the leading finite-size correction of a self-averaging mean-field quantity."""
+    N, y, e = (np.asarray(v, dtype=float) for v in (N, mean, se))
+    if N.size < 3:
+        raise ValueError("extrapolate_inv_N needs at least three sizes")
+    A = np.stack([np.ones_like(N), 1.0 / N], axis=1) / e[:, None]
+    coef, *_ = np.linalg.lstsq(A, y / e, rcond=None)
+    cov = np.linalg.inv(A.T @ A)
+    chi2 = float(np.sum(((A @ coef) - y / e) ** 2)) / max(N.size - 2, 1)
+    return float(coef[0]), float(np.sqrt(cov[0, 0] * max(chi2, 1.0))), float(coef[1])
+
+
+def finite_size_mle(runs: dict, sz: Sizes) -> dict:
+    """F7d: {(g_h, α_r): dict(N, mean, se, sims, lam_inf, se_inf, c)} from the FULL finite-size runs."""
+    out = {}
+    for g, a in sz.dmft_mle_points:
+        sims = [np.array([runs[f"fs_{g:g}_{a:g}_N{n}_s{s}"]["mle"] for s in range(100, 100 + k)])
+                for n, k in zip(sz.fs_N, sz.fs_seeds)]
+        mean = np.array([v.mean() for v in sims])
+        se = np.array([v.std(ddof=1) / np.sqrt(v.size) for v in sims])
+        lam, se_inf, c = extrapolate_inv_N(sz.fs_N, mean, se)
+        out[(g, a)] = dict(N=np.array(sz.fs_N), mean=mean, se=se, sims=sims, lam_inf=lam, se_inf=se_inf, c=c)
     return out
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from .params import check_float, check_positive_int, check_seed
+from ..params import check_float, check_positive_int, check_seed
 
 
 # ----------------------------------------------------------------------------- parameters
@@ -563,7 +563,7 @@ def simulate(p: PRXParams, J: Couplings, T: float, dt: float = 0.1, x0: np.ndarr
 def gauss_avg(f, Delta, n: int | None = None):
     """⟨f⟩_Δ = ∫Dx f(√Δ x), vectorised over an array Δ ≥ 0: by the fine trapezoid rule
     (`mf.gauss_nodes`, resolves sharp gains) or, with `n`, by n-node Gauss–Hermite."""
-    from .mf import gauss_nodes, gh_nodes
+    from ..rmt.quadrature import gauss_nodes, gh_nodes
 
     Delta = np.asarray(Delta, dtype=float)
     if not np.all(np.isfinite(Delta)) or np.any(Delta < 0):
@@ -579,7 +579,7 @@ def pair_avg(f, g, C0, C, n: int = 32, C0_g=None):
     ∫Dw [∫Du f(x)] [∫Dv g(y)]; n nodes per axis, vectorised over an array C (in chunks of C values,
     so that memory stays ~50 MB per temporary even at the 512 nodes a sharp average can need).
     """
-    from .mf import gh_nodes
+    from ..rmt.quadrature import gh_nodes
 
     C = np.asarray(C, dtype=float)
     C0 = float(C0)

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from .params import (ChoGRUParams, LSTMParams, TorchGRUParams, check_float, check_kind, check_params,
+from ..params import (ChoGRUParams, LSTMParams, TorchGRUParams, check_float, check_kind, check_params,
                      check_positive_int, check_seed)
-from .stats import DiagStats, cho_stats, lstm_stats, torch_gru_stats
+from ..rmt.stats import DiagStats, cho_stats, lstm_stats, torch_gru_stats
 
 _BLOCKS = {"cho": ("z", "r", "h"), "torch": ("z", "r", "n"), "lstm": ("f", "i", "g", "o")}
 _GAIN_OF_BLOCK = {

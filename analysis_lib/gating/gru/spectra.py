@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from .models import eigvals, gated_rnn, iid_state
-from .params import check_float, check_positive_int
-from .stats import DiagStats
-from .support import outside_fraction, radius_edge, rightmost_edge
+from ..params import check_float, check_positive_int
+from ..rmt.stats import DiagStats
+from ..rmt.support import outside_fraction, radius_edge, rightmost_edge
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,6 +1,6 @@
 """Figures F1-F12 of notebook 02 (spec `gating_theory.md` §5) and its Explore widgets.
 
-One function per figure; each takes the results computed by `prx_experiments` and returns the
+One function per figure; each takes the results computed by `experiments` and returns the
 matplotlib Figure (the notebook saves it with `al.savefig`). No computation beyond cheap
 theory curves happens here.
 """
@@ -11,9 +11,9 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import prx
-from . import prx_meanfield as mf
-from .plot import plot_spectrum
+from . import model as prx
+from . import meanfield as mf
+from ..rmt.plot import plot_spectrum
 
 P = prx.PRXParams
 
@@ -70,7 +70,7 @@ def plot_f3_support(frozen: dict, stats: dict, widen: dict, pin: dict, caption: 
     fig, axes = plt.subplots(2, max(3, len(names)), figsize=(3.2 * max(3, len(names)), 6.4))
     for j, name in enumerate(names):
         r = frozen[name]
-        _spec(axes[0, j], r["eigs"], stats[name], None, name.replace("_", " "))
+        _spec(axes[0, j], r["eigs"], stats[name], None, case_title(name))
     ax = axes[1, 0]
     ax.plot(widen["alpha_r"], widen["edge"], "o-", label=r"$\lambda_e$ (theory)")
     ax.plot(widen["alpha_r"], widen["K0"] - 1, "s--", label=r"$K(0)-1$")
@@ -198,6 +198,19 @@ def plot_f7_mle(f7a: dict, ar_table: dict, f7c: dict, caption: str):
     return fig
 
 
+def case_title(name: str) -> str:
+    """A readable panel title from a case key: "g1p5_ar10_az10" → "$g_h$=1.5, $α_r$=10, $α_z$=10"."""
+    labels = {"g": "$g_h$", "ar": r"$\alpha_r$", "az": r"$\alpha_z$"}
+    parts = []
+    for tok in name.split("_"):
+        key = tok.rstrip("0123456789p")
+        if key in labels and tok[len(key):]:
+            parts.append(f"{labels[key]}={tok[len(key):].replace('p', '.')}")
+        else:
+            return name.replace("_", " ")
+    return ", ".join(parts)
+
+
 def plot_f8_pr(ar_table: dict, caption: str):
     """F8: participation ratio (seeds and mean) and MLE vs α_r."""
     fig, ax = plt.subplots(figsize=(5.2, 3.8))
@@ -206,8 +219,13 @@ def plot_f8_pr(ar_table: dict, caption: str):
     ax.set_xlabel(r"$\alpha_r$ ($g_h=3$)")
     ax.set_ylabel("participation ratio", color="C0")
     ax2 = ax.twinx()
-    ax2.plot(ar_table["alpha_r"], ar_table["mle_mean"], "s--", color="C1", label="MLE")
-    ax2.set_ylabel("MLE", color="C1")
+    ax2.plot(ar_table["alpha_r"], ar_table["mle_mean"], "s--", color="C1", label="MLE (3-seed mean)")
+    ax2.set_ylabel(r"MLE $\lambda_{max}$", color="C1")
+    ax2.ticklabel_format(axis="y", style="plain", useOffset=False)  # no offset text: the MLE is > 0
+    ax2.set_ylim(0, 1.15 * max(float(np.max(ar_table["mle_mean"])), 1e-3))
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, fontsize=7, loc="lower right")
     ax.set_title(caption, fontsize=8)
     return fig
 
@@ -250,29 +268,63 @@ def plot_f9_transition(static: dict, runs: dict, seed: int, caption: str):
     return fig
 
 
-def plot_f10_phase(lines: dict, sims: dict, caption: str, chaos: dict | None = None):
+def plot_f10_phase(lines: dict, sims: dict, caption: str, chaos: dict | None = None, census: dict | None = None):
     """F10: (α_r, g_h) phase diagram: g_h = g_c, the FP-birth line, simulated points (chaotic /
-    decaying from large init) and, in FULL, the simulated chaos line."""
-    fig, ax = plt.subplots(figsize=(5.6, 4.2))
+    decaying from large init), in FULL the simulated chaos line, and the census onset
+    (`census` = dict(g_h, onset, band)). Regions shaded and labelled: I (only the zero fixed
+    point, stable), II (zero FP stable, static solutions exist), III (zero FP unstable)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
     ar_max = 80.0
+    g, fp = np.asarray(lines["g"]), np.asarray(lines["fp"])
+    ok = np.isfinite(fp)
+    # region shading: below the FP line (I), between the FP line and g_h = g_c (II), above g_c (III)
+    fp_fill = np.where(ok, np.minimum(fp, ar_max), ar_max)
+    ax.fill_betweenx(g, 1.0, fp_fill, color="C0", alpha=0.08, lw=0)
+    ax.fill_betweenx(g[ok], fp_fill[ok], ar_max, color="C1", alpha=0.15, lw=0)
+    ax.axhspan(lines["g_c"], 2.3, color="C3", alpha=0.08, lw=0)
+    ax.text(1.3, 1.55, "I: only the zero FP\n(stable)", fontsize=7, color="C0")
+    ax.text(25.0, 1.9, "II: zero FP stable +\nstatic solutions", fontsize=7, color="C1", ha="center")
+    ax.text(1.3, 2.2, "III: zero FP unstable", fontsize=7, color="C3")
     ax.axhline(lines["g_c"], color="k", lw=1.2, label=r"$g_h=2$: zero FP unstable")
-    ok = np.isfinite(lines["fp"])
-    ax.plot(lines["fp"][ok], lines["g"][ok], "C3-", lw=1.5, label=r"$\alpha_{r,FP}(g_h)$: static solutions appear")
+    ax.plot(fp[ok], g[ok], "C3-", lw=1.5, label=r"$\alpha_{r,FP}(g_h)$: static solutions appear")
     ax.plot([math.sqrt(8)], [2.0], "C3o")
     ax.axhline(math.sqrt(2), color="C3", ls=":", lw=0.8, label=r"$g_h=\sqrt{2}$ ($\alpha_r\to\infty$)")
-    for (a, g), chaotic in sims.items():
-        ax.plot([a], [g], "^" if chaotic else "x", color="C2" if chaotic else "C0", ms=8)
+    for (a, gg), chaotic in sims.items():
+        ax.plot([a], [gg], "^" if chaotic else "x", color="C2" if chaotic else "C0", ms=8)
     ax.plot([], [], "^", color="C2", label="simulated: chaos (large init)")
     ax.plot([], [], "x", color="C0", label="simulated: decays")
     if chaos is not None:
         ax.plot(chaos["alpha_r"], chaos["g"], "C2-", lw=1.5, label="chaos line (simulation)")
+    if census is not None and np.isfinite(census["onset"]):
+        lo, hi = census["band"]
+        ax.errorbar([census["onset"]], [census["g_h"]], xerr=[[census["onset"] - lo], [hi - census["onset"]]], fmt="*",
+                    color="C4", ms=12, capsize=3, label="census onset (band: MF line ± 2/√N)")
     ax.set_xscale("log")
     ax.set_xlim(1.0, ar_max)
     ax.set_ylim(1.3, 2.3)
     ax.set_xlabel(r"$\alpha_r$")
     ax.set_ylabel("$g_h$")
-    ax.legend(fontsize=6, loc="upper right")
+    ax.legend(fontsize=6, loc="lower right")
     ax.set_title(caption, fontsize=8)
+    return fig
+
+
+def plot_f7d_finite_size(fs: dict, dmft_vals: dict, caption: str):
+    """F7d: simulated MLE (seed mean ± SE) against 1/N with the fit λ_∞ + c/N and the DMFT value at 1/N = 0."""
+    fig, axes = plt.subplots(1, len(fs), figsize=(4.2 * len(fs), 3.6), squeeze=False)
+    for ax, ((g, a), d) in zip(axes[0], fs.items()):
+        x = 1.0 / d["N"]
+        ax.errorbar(x, d["mean"], yerr=d["se"], fmt="o", color="C0", capsize=2, label="simulation (seed mean ± SE)")
+        xx = np.linspace(0, x.max() * 1.05, 50)
+        ax.plot(xx, d["lam_inf"] + d["c"] * xx, "C0-", lw=0.8, label=rf"fit $\lambda_\infty+c/N$")
+        ax.errorbar([0], [d["lam_inf"]], yerr=[2 * d["se_inf"]], fmt="s", color="C0", mfc="none", capsize=3,
+                    label=rf"$\lambda_\infty$ ± 2 SE")
+        ax.plot([0], [dmft_vals[(g, a)]], "C3*", ms=12, label="DMFT")
+        ax.set_xlabel("$1/N$")
+        ax.set_ylabel(r"$\lambda_{max}$")
+        ax.set_title(f"$(g_h, \\alpha_r)=({g:g}, {a:g})$", fontsize=9)
+        ax.legend(fontsize=6)
+    fig.suptitle(caption, fontsize=8)
     return fig
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .params import check_float, check_positive_int
+from ..params import check_float, check_positive_int
 
 
 def _check_dw(d, w):
@@ -74,7 +74,7 @@ def rank1_gru_fixed_point(N: int, seed: int, s_h: float = 3.0, z_gain: float = 3
     Returns (J, d, w) with d = 1 − z and w = s_h² (z(1−h²))² r²."""
     from scipy.special import expit
 
-    from .params import check_seed
+    from ..params import check_seed
 
     N = check_positive_int("N", N)
     rng = np.random.default_rng(check_seed(seed))

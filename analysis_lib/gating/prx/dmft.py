@@ -23,8 +23,8 @@ import numpy as np
 from scipy.linalg import eigh_tridiagonal
 from scipy.special import expit
 
-from . import prx
-from .params import check_float, check_positive_int, check_seed
+from . import model as prx
+from ..params import check_float, check_positive_int, check_seed
 
 
 @dataclass(frozen=True, eq=False)
@@ -394,12 +394,15 @@ def dmft_mle_converged(p: prx.PRXParams, rtol: float = 1e-3, max_nodes: int = 25
 # ----------------------------------------------------------------------------- simulation side
 def network_autocorr(p: prx.PRXParams, N: int, seed: int, T: float = 600.0, dt: float = 0.1,
                      transient: float = 100.0, max_lag: float = 40.0, record_every: int = 1,
-                     dtype: str = "float64") -> dict:
+                     dtype: str = "float64", n_blocks: int = 1) -> dict:
     """Simulated C_h(τ) (population and time average; per-unit means subtracted only if β_h ≠ 0) after a transient,
     plus ⟨h²⟩ and var_h: the finite-N counterpart of the DMFT. Returns dict(tau, C_h, var_h).
     `dtype="float32"`: float32 couplings in the matrix products (`prx.Couplings`; the state stays
-    float64): the same statistics (tests/test_prx_dmft.py), several times faster at N ≥ 500."""
+    float64): the same statistics (tests/test_prx_dmft.py), several times faster at N ≥ 500.
+    `n_blocks` > 1: also C_h of each of that many contiguous windows of the kept trajectory
+    (`C_h_blocks`, shape (n_blocks, lags)): their spread is the error bar of a one-trajectory estimate."""
     T = check_float("T", T, 0.0, lo_open=True)
+    n_blocks = check_positive_int("n_blocks", n_blocks)
     transient = check_float("transient", transient, 0.0)
     if transient >= T:
         raise ValueError(f"transient must be < T; got {transient} >= {T}")
@@ -414,5 +417,10 @@ def network_autocorr(p: prx.PRXParams, N: int, seed: int, T: float = 600.0, dt: 
     # β_h = 0: the population mean is 0, and subtracting each unit's finite-window time mean would
     # remove the slow (nearly frozen) variance at α_z > 0; the DMFT C_h(0) is ⟨h²⟩
     C = autocorr(h, n_lag, subtract_mean=p.beta_h != 0)
-    return dict(tau=np.arange(n_lag + 1) * dt_rec, C_h=C, var_h=float(np.var(h)),
-                mean_sq=float(np.mean(h ** 2)))
+    out = dict(tau=np.arange(n_lag + 1) * dt_rec, C_h=C, var_h=float(np.var(h)), mean_sq=float(np.mean(h ** 2)))
+    if n_blocks > 1:
+        blocks = np.array_split(h, n_blocks, axis=0)
+        if min(b.shape[0] for b in blocks) <= n_lag:
+            raise ValueError(f"n_blocks = {n_blocks} leaves windows shorter than max_lag = {max_lag}")
+        out["C_h_blocks"] = np.stack([autocorr(b, n_lag, subtract_mean=p.beta_h != 0) for b in blocks])
+    return out

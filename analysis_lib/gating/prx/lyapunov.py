@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import prx
-from .params import check_float, check_positive_int, check_seed
+from . import model as prx
+from ..params import check_float, check_positive_int, check_seed
 
 
 @dataclass(frozen=True, eq=False)

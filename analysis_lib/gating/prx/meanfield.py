@@ -22,11 +22,11 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import expit
 
-from . import prx
-from .mf import Phi, R_gate, gauss_nodes
-from .params import check_float, check_positive_int, check_seed
-from .stats import DiagStats
-from .support import T_matrix, rightmost_edge
+from . import model as prx
+from ..rmt.quadrature import Phi, R_gate, gauss_nodes
+from ..params import check_float, check_positive_int, check_seed
+from ..rmt.stats import DiagStats
+from ..rmt.support import T_matrix, rightmost_edge
 
 SQRT8 = math.sqrt(8.0)
 _DELTA_GRID = np.logspace(-7, 2, 400)  # Δ scan for the static map (log grid, our choice)
