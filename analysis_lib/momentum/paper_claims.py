@@ -24,7 +24,7 @@ MOMENTUM_CLAIMS: tuple[PaperClaim, ...] = (
                "∝ sqrt(ηε²/(1−β))", "reading"),
     PaperClaim("C8", "Teacher–student regression: at fixed η, more momentum lowers Tr GN faster", "reading"),
     PaperClaim("C9", "Classification: the convergence time and the generalisation-maximising β follow "
-               "1−β ∝ η^{2/3} (tested in FULL on an offline digits-MLP stand-in)", "abstract"),
+               "1−β ∝ η^{2/3} (tested in FULL on an offline tanh-network stand-in on digits)", "abstract"),
 )
 
 # The README gallery's figure of the paper's main claim.

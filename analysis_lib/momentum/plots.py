@@ -152,14 +152,17 @@ def plot_ms_grid(res, fits):
 
 
 def plot_ms_curves(curves, reference_trace, thr):
-    """F6: error and Tr ∇²L (= Tr GN near Γ) vs steps: median and IQR over seeds per setting."""
+    """F6: error and Tr ∇²L (= Tr GN near Γ) vs steps (log time axis; the start is drawn at step 1):
+    median and IQR over seeds per setting."""
     fig, (a, b) = _fig(2, w=4.8)
+    steps = np.maximum(curves.steps, 1)
     for j, lab in enumerate(curves.labels):
         for ax, data in ((a, curves.error[:, j]), (b, curves.trace_gn[:, j])):
             med = np.nanmedian(data, axis=1)
             lo, hi = np.nanpercentile(data, [25, 75], axis=1)
-            line, = ax.plot(curves.steps, med, lw=1.3, label=lab)
-            ax.fill_between(curves.steps, lo, hi, color=line.get_color(), alpha=0.2)
+            line, = ax.plot(steps, med, lw=1.3, label=lab)
+            ax.fill_between(steps, lo, hi, color=line.get_color(), alpha=0.2)
+    a.set_xscale("log"), b.set_xscale("log")
     a.axhline(thr, color="grey", ls=":", lw=1, label="threshold")
     a.set_yscale("log")
     a.set_xlabel("step"), a.set_ylabel(r"$\|UU^\top - X^*\|_F$")
@@ -169,6 +172,24 @@ def plot_ms_curves(curves, reference_trace, thr):
     b.set_xlabel("step"), b.set_ylabel(r"Tr $\nabla^2 L$")
     b.set_title("(b) implicit trace minimisation", fontsize=9)
     b.legend(fontsize=7)
+    return _tidy(fig)
+
+
+def plot_ms_heatmap(res, fits):
+    """F8: matrix-sensing T_occ(η, 1−β) as a heat map (log colour scale, seed means; censored cells
+    hatched by the colour at the horizon) with the knees and the line 1−β = C η^{2/3} (C fitted)."""
+    from matplotlib.colors import LogNorm
+
+    fig, (ax,) = _fig(w=5.2, h=3.8)
+    etas, x = np.asarray(res.params.etas, float), res.x
+    m = ax.pcolormesh(etas, x, res.T.T, norm=LogNorm(), shading="nearest", cmap="viridis")
+    fig.colorbar(m, ax=ax, label=r"$T_\mathrm{occ}$")
+    ok = np.isfinite(fits.gamma_knee.y)
+    ax.plot(etas[ok], fits.gamma_knee.y[ok], "ws", ms=5, label="knee")
+    ee = np.geomspace(etas.min(), etas.max(), 50)
+    ax.plot(ee, fits.knee_prefactor * ee ** (2 / 3), "w--", lw=1.2, label=rf"${fits.knee_prefactor:.3g}\,\eta^{{2/3}}$")
+    ax.set_xscale("log"), ax.set_yscale("log"), ax.set_xlabel(r"$\eta$"), ax.set_ylabel(r"$1-\beta$")
+    ax.set_title(f"matrix sensing, ε={res.params.eps:g}", fontsize=9), ax.legend(fontsize=7, loc="lower right")
     return _tidy(fig)
 
 
@@ -199,4 +220,48 @@ def plot_classifier(grid):
     c.plot(etas, grid.knee_omb[0] * (etas / etas[0]) ** (2 / 3), "k--", lw=1, label=r"$\propto\eta^{2/3}$")
     c.set_xscale("log"), c.set_yscale("log"), c.set_xlabel(r"$\eta$"), c.set_ylabel(r"$1-\beta$")
     c.legend(fontsize=7)
+    return _tidy(fig)
+
+
+def plot_realnet(res, fits, title: str = "digits tanh net"):
+    """F9 (issue 18): (a) T_occ vs 1−β for every η (seed mean, knees marked, diverged cells as ×,
+    H/2 censoring marks); (b) knee 1−β* vs η with its bootstrap CI and the η^{2/3} and η^{1}
+    guides through the geometric centre of the knees; (c) η/(1−β*) per knee (flat ⇒ instability
+    edge, slope 1/3 ⇒ γ = 2/3); (d) Tr GN vs steps at the largest η (log time axis)."""
+    fig, (a, b, c, d) = _fig(4, w=4.0, h=3.5)
+    x, etas = res.x, res.etas
+    for i, eta in enumerate(etas):
+        line, = a.plot(x, res.T[i], "o-", ms=3, lw=1, label=f"η={eta:.3g}")
+        col = line.get_color()
+        a.plot(x[-1] * 1.3, res.horizons[i] / 2, "<", color=col, ms=4)
+        div = res.diverged[i].mean(-1) > 0
+        if div.any():
+            a.plot(x[div], res.T[i][div], "x", color="k", ms=6)
+        if np.isfinite(fits.knees[i]):
+            a.axvline(fits.knees[i], color=col, lw=0.8, ls="--")
+    a.set_xscale("log"), a.set_yscale("log")
+    a.set_xlabel(r"$1-\beta$"), a.set_ylabel(r"$T_\mathrm{occ}$ (Tr GN ≥ θ·Tr GN$_0$)")
+    a.set_title(f"(a) {title}: dashed knees, ◁ H/2, × diverged", fontsize=8)
+    a.legend(fontsize=6)
+    ok = np.isfinite(fits.knees)
+    yerr = np.abs(fits.knees_ci.T - fits.knees)
+    b.errorbar(etas[ok], fits.knees[ok], yerr=yerr[:, ok], fmt="s", ms=4, capsize=2,
+               label=f"knee: slope {fits.gamma:.2f} [{fits.gamma_ci[0]:.2f}, {fits.gamma_ci[1]:.2f}]")
+    if ok.sum():
+        le, lk = np.mean(np.log(etas[ok])), np.mean(np.log(fits.knees[ok]))
+        ee = np.geomspace(etas.min(), etas.max(), 50)
+        for g, ls in ((2 / 3, "k--"), (1.0, "r:")):
+            b.plot(ee, np.exp(lk + g * (np.log(ee) - le)), ls, lw=1, label=rf"$\propto\eta^{{{'2/3' if g < 1 else '1'}}}$")
+    b.set_xscale("log"), b.set_yscale("log"), b.set_xlabel(r"$\eta$"), b.set_ylabel(r"knee $1-\beta^*$")
+    b.set_title("(b) the exponent γ", fontsize=8), b.legend(fontsize=6)
+    c.plot(etas, fits.eta_eff, "o-", label=f"slope {fits.eta_eff_slope:.2f} (1−γ)")
+    c.set_xscale("log"), c.set_yscale("log"), c.set_xlabel(r"$\eta$"), c.set_ylabel(r"$\eta/(1-\beta^*)$")
+    c.set_title("(c) effective rate at the knee: flat ⇒ γ = 1", fontsize=8), c.legend(fontsize=6)
+    i0 = 0
+    steps = res.curve_steps[i0]
+    for j in range(0, len(x), max(1, len(x) // 6)):
+        d.plot(np.maximum(steps, 1), np.nanmean(res.trace_curve[i0, j], axis=0), lw=1, label=f"1−β={x[j]:.2g}")
+    d.axhline(res.params.thr_frac * res.phase1_trace, color="grey", ls=":", lw=1, label="threshold")
+    d.set_xscale("log"), d.set_xlabel("step"), d.set_ylabel("Tr GN")
+    d.set_title(f"(d) η={etas[i0]:.3g}", fontsize=8), d.legend(fontsize=6)
     return _tidy(fig)
