@@ -1,6 +1,7 @@
 """The papermill runner on small fixture notebooks: statuses, errors, reports, exit codes."""
 import csv
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -412,3 +413,13 @@ def test_progress_bar_is_ordinary_tqdm_outside_the_runner_and_silent_when_short(
             pass
     text = log.read_text()
     assert "outer" in text and "4/4" in text and "inner" in text and "\x1b" not in text
+
+
+def test_library_bars_go_through_analysis_lib_progress():
+    """Every bar of the library reaches the runner's log: no module uses tqdm directly."""
+    import analysis_lib
+
+    root = Path(analysis_lib.__file__).parent
+    direct = [str(p.relative_to(root)) for p in root.rglob("*.py")
+              if p.name != "progress.py" and re.search(r"^\s*(from tqdm|import tqdm)", p.read_text(), re.M)]
+    assert not direct, f"use `from analysis_lib.progress import tqdm` in: {direct}"

@@ -305,7 +305,7 @@ def run_census(make_field: Callable[[int, int], Field], make_starts: Callable[[i
                progress: bool = False, **kw) -> Census:
     """`make_field(N, network_seed)` and `make_starts(N, network_seed)` for every N in `N_list` and
     `n_networks` networks each (network seeds seed·10⁴ + 100·N + k, so sizes never share draws)."""
-    from tqdm.auto import tqdm
+    from ..progress import tqdm
 
     n_networks = check_positive_int("n_networks", n_networks)
     seed = check_seed(seed)

@@ -64,7 +64,7 @@ def phase1_interpolate(widths, X, Y, lr: float = 0.1, tol: float = 1e-5, max_ste
     def mse_now():
         return ((batched_mlp_forward(params, X)[0] - Y) ** 2).sum(1).mean()
 
-    from tqdm.auto import tqdm
+    from ..progress import tqdm
 
     bar = tqdm(total=max_steps, disable=not progress, leave=False, desc="phase 1")
     steps = 0
@@ -215,7 +215,7 @@ def label_noise_runs(params1, X, Y, X_test, y_test, etas, one_minus_betas, eps: 
         tr, acc, start = state["tr"], state["acc"], state["k"] + 1
     else:
         tr[0], acc[0] = trace_gn(), accuracy()
-    from tqdm.auto import tqdm
+    from ..progress import tqdm
 
     for k in tqdm(range(start, n_steps + 1), initial=start - 1, total=n_steps, disable=not progress, leave=False,
                   desc="phase 2"):

@@ -231,7 +231,7 @@ def sgdm_label_noise(model, w0, eta, beta, eps, n_steps: int, *, noise_keys=None
         if hasattr(obs, "first"):  # observers that need the starting state (Record, InterpolatedOccupation)
             obs.first(W)
     chunk = max(1, min(chunk, 4_000_000 // max(1, len(ukeys) * n)))
-    from tqdm.auto import tqdm
+    from ..progress import tqdm
 
     bar = tqdm(total=n_steps, disable=not progress, leave=False, desc="SGDM")
     nb = B

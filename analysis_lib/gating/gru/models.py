@@ -118,7 +118,7 @@ class GatedRNN:
         n_steps = check_positive_int("n_steps", n_steps, 0)
         if record_every is not None:
             record_every = check_positive_int("record_every", record_every)
-        from tqdm.auto import tqdm
+        from ...progress import tqdm
 
         out = []
         for t in tqdm(range(1, n_steps + 1), disable=not progress, desc="simulate", leave=False):

@@ -67,7 +67,7 @@ def train_delayed_recall(regime: str, params: TorchGRUParams, H: int = 32, delay
     """Train GRU(1 → H) + linear readout on delayed recall with Adam; return the loss curve, the mean
     of the last 10 losses and the initial-Jacobian diagnostics."""
     import torch
-    from tqdm.auto import tqdm
+    from ...progress import tqdm
 
     H = check_positive_int("H", H, 2)
     delay = check_positive_int("delay", delay)

@@ -137,7 +137,7 @@ def dmft_fourier(p: prx.PRXParams, n_tau: int = 2000, dtau: float = 0.05, dampin
             raise ValueError(f"C_init must be {n_tau} finite values (the lag grid); got shape {x.shape}")
     X_hist, F_hist, res = [], [], []
     converged = False
-    from tqdm.auto import tqdm
+    from ...progress import tqdm
 
     it = 0
     for it in tqdm(range(1, max_iter + 1), disable=not progress, desc="dmft", leave=False):
@@ -256,7 +256,7 @@ def dmft_mc(p: prx.PRXParams, M: int = 200, n_steps: int = 4096, dt: float = 0.1
         raise ValueError(f"C_phi0 must have shape ({n_steps},)")
     f_phi = _fns(p)[0]
     res, hist_h, hist_phi = [], [], []
-    from tqdm.auto import tqdm
+    from ...progress import tqdm
 
     for it in tqdm(range(n_iter), disable=not progress, desc="dmft-mc", leave=False):
         C_r, C_sr, C_eta = _closure(C_phi, p, dt, n_nodes)

@@ -88,7 +88,7 @@ def lyapunov_qr(p: prx.PRXParams, J: prx.Couplings, k: int = 1, T: float = 300.0
     x = prx.initial_state(p, N, seed, init_scale) if x0 is None else np.array(x0, dtype=float)
     if x.shape != (dim,):
         raise ValueError(f"x0 must have shape ({dim},); got {x.shape}")
-    from tqdm.auto import tqdm
+    from ...progress import tqdm
 
     for _ in tqdm(range(int(round(transient / dt))), disable=not progress, desc="transient", leave=False):
         x = prx.rk4_step(x, dt, p, J, I)

@@ -539,7 +539,7 @@ def simulate(p: PRXParams, J: Couplings, T: float, dt: float = 0.1, x0: np.ndarr
     if x.shape != (state_dim(p, N),):
         raise ValueError(f"x0 must have shape ({state_dim(p, N)},); got {x.shape}")
     I = _check_input(I, N)
-    from tqdm.auto import tqdm
+    from ...progress import tqdm
 
     ts, hs, zs, rs = [], [], [], []
 
