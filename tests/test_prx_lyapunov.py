@@ -185,3 +185,39 @@ def test_simulate_records_the_state():
         np.testing.assert_array_equal(tr.h[-1], L["h"])
         np.testing.assert_array_equal(tr.z[-1], L["z"])
         np.testing.assert_array_equal(tr.r[-1], L["r"])
+
+
+@pytest.mark.parametrize("tau_r, dtype", [(1.0, "float64"), (0.0, "float64"), (1.0, "float32")])
+def test_float32_tangents_agree_with_float64(tau_r, dtype):
+    # float32 tangents beside the float64 state: the same trajectory up to the rounding of a GEMV
+    # instead of the state column of a GEMM (grown by e^{λT}), and the QR every
+    # 10 steps keeps the tangents' rounding at O(1e-7) relative, so the exponents agree far inside
+    # the tolerance fixed in advance (1e-5; benchmarks/bench_prx.py uses the same)
+    p = prx.PRXParams(g_h=4.0, alpha_z=5.0, alpha_r=2.0, tau_r=tau_r)
+    J = prx.make_couplings(40, 3, dtype)
+    kw = dict(k=20, T=10.0, transient=5.0, seed=2, record_every=20)
+    a = ly.lyapunov_qr(p, J, **kw)
+    b = ly.lyapunov_qr(p, J, tangent_dtype="float32", **kw)
+    assert np.max(np.abs(a.exponents - b.exponents)) <= 1e-5
+    assert a.exponents[0] > 0.01  # chaotic: the test is not between two decaying spectra
+    # float64 couplings: rounding 1e-16; float32 couplings: the state's products are float32 (1e-7)
+    assert np.max(np.abs(a.x_final - b.x_final)) <= (1e-10 if dtype == "float64" else 1e-4)
+
+
+def test_tangent_dtype_bad_input():
+    p = prx.PRXParams(g_h=4.0)
+    J = prx.make_couplings(10, 0)
+    with pytest.raises(ValueError, match="tangent_dtype"):
+        ly.lyapunov_qr(p, J, k=2, T=1.0, transient=0.0, tangent_dtype="float16")
+    with pytest.raises(ValueError, match="dense=False"):
+        ly.lyapunov_qr(p, J, k=2, T=1.0, transient=0.0, dense=True, tangent_dtype="float32")
+
+
+def test_float32_tangents_full_spectrum():
+    # k = 3N (notebook 02's full spectra): the most negative exponents too, same 1e-5 tolerance
+    p = prx.PRXParams(g_h=5.0, alpha_r=2.0, alpha_z=5.0)
+    J = prx.make_couplings(20, 0)
+    kw = dict(k=60, T=10.0, transient=10.0)
+    a = ly.lyapunov_qr(p, J, **kw)
+    b = ly.lyapunov_qr(p, J, tangent_dtype="float32", **kw)
+    assert np.max(np.abs(a.exponents - b.exponents)) <= 1e-5

@@ -326,26 +326,52 @@ def rk4_step(x: np.ndarray, dt: float, p: PRXParams, J: Couplings, I=None) -> np
     return x + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
 
 
+TANGENT_DTYPES = ("float64", "float32")
+
+
 class TangentStepper:
     """RK4 for the joint system (ẋ = f(x), Q̇ = D(x) Q) with the Jacobian applied stage by stage
     at the stage state, and preallocated work arrays (the (dim × k) temporaries of a naive RK4
     would be re-allocated ~20 times per step). `dense=False`: the fused blockwise stage
     (the `rhs`/`jmp` equations with state and tangents propagated as stacked columns: one
     [J^z; J^r] matmul on [φ | D[φ']Q_h] and one J^h matmul on [σ_rφ | D[σ_rφ']Q_h + D[φσ_r']Q_r]
-    per stage, the Jacobian never formed);
+    per stage, the Jacobian never formed: 3N²(k+1) multiply-adds, the floor of any method that
+    applies D to k vectors without structure beyond the blocks);
     `dense=True`: the benchmark baseline, which forms D(x) (dim × dim) at every stage and
     multiplies it with Q. Both share the same RK4 arithmetic, so they follow the same trajectory.
+
+    `tangent_dtype="float32"` (blockwise only): the tangents Q, their RK4 sums and their two
+    matmuls (on float32 copies of the couplings) are float32, while the state keeps float64
+    (two matrix-vector products per stage in the couplings' dtype). The trajectory is then
+    the float64 one; only the linear tangent flow is rounded to float32, and since Q is
+    re-orthonormalised every few steps (QR in float64) its rounding errors do not grow: the
+    exponents agree with the float64 ones to ~1e-5 (tests/test_prx_lyapunov.py), for about
+    half the cost (sgemm does twice the flops of dgemm per cycle).
     """
 
-    def __init__(self, p: PRXParams, J: Couplings, k: int, I=None, dense: bool = False):
+    def __init__(self, p: PRXParams, J: Couplings, k: int, I=None, dense: bool = False,
+                 tangent_dtype: str = "float64"):
         self.p, self.J, self.dense = check_prx_params(p), _check_J(J), bool(dense)
         self.k = check_positive_int("k", k)
         self.I = _check_input(I, J.N)
+        tdt = np.dtype(tangent_dtype)
+        if tdt.name not in TANGENT_DTYPES:
+            raise ValueError(f"tangent_dtype must be one of {TANGENT_DTYPES}; got {tangent_dtype!r}")
+        if self.dense and tdt != np.float64:
+            raise ValueError("tangent_dtype='float32' needs dense=False (the dense baseline is float64)")
+        self.tangent_dtype = tdt
+        # split: float32 tangents beside a float64 state (state columns leave the tangent matmuls)
+        self.split = tdt == np.float32
         N, dim = J.N, state_dim(p, J.N)
-        self.Qs, self.acc, self.dQ = (np.empty((dim, k)) for _ in range(3))
-        # the matmul operands in the couplings' dtype (float32 couplings: only the products are float32)
-        self.A, self.B, self.H = (np.empty((N, k + 1), dtype=J.dtype) for _ in range(3))
-        self.gate = np.empty((2 * N, k + 1), dtype=J.dtype)
+        self.Qs, self.acc, self.dQ = (np.empty((dim, k), dtype=tdt) for _ in range(3))
+        if self.split:
+            self.Jzr_t, self.Jh_t = (M if M.dtype == np.float32 else M.astype(np.float32) for M in (J.Jzr, J.Jh))
+            self.A, self.B, self.H = (np.empty((N, k), dtype=np.float32) for _ in range(3))
+            self.gate = np.empty((2 * N, k), dtype=np.float32)
+        else:
+            # the matmul operands in the couplings' dtype (float32 couplings: only the products are float32)
+            self.A, self.B, self.H = (np.empty((N, k + 1), dtype=J.dtype) for _ in range(3))
+            self.gate = np.empty((2 * N, k + 1), dtype=J.dtype)
         self.D = np.empty((dim, dim)) if dense else None
 
     def _stage(self, x: np.ndarray, Q: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -354,6 +380,8 @@ class TangentStepper:
             L = _local(x, p, J, self.I)
             np.matmul(_dense_from_local(L, p, J, False), Q, out=out)
             return _rhs_from_local(L, p, N)
+        if self.split:
+            return self._stage_split(x, Q, out)
         A, B, H, gate = self.A, self.B, self.H, self.gate
         h, z = x[:N], x[N:2 * N]
         Qh, Qz = Q[:N], Q[N:2 * N]
@@ -386,6 +414,46 @@ class TangentStepper:
             f[2 * N:] = (gate[N:, 0] - r) / p.tau_r
             np.subtract(gate[N:, 1:], Qr, out=out[2 * N:])
             out[2 * N:] *= 1.0 / p.tau_r
+        return f
+
+    def _stage_split(self, x: np.ndarray, Q: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """The blockwise stage with a float64 state (matrix-vector products) and float32 tangents
+        (their own matmuls on float32 couplings); same equations as the fused stage."""
+        p, J, N = self.p, self.J, self.J.N
+        A, B, H, gate = self.A, self.B, self.H, self.gate
+        f32 = np.float32
+        h, z = x[:N], x[N:2 * N]
+        Qh, Qz = Q[:N], Q[N:2 * N]
+        ph = np.tanh(p.g_h * h + p.beta_h)
+        dph = p.g_h * (1.0 - ph * ph)
+        drive = matvec(J.Jzr, ph)
+        np.multiply(dph.astype(f32)[:, None], Qh, out=A)
+        _matmul_cols(self.Jzr_t, A, gate)
+        if p.algebraic_r:
+            r, Qr = drive[N:], gate[N:]
+        else:
+            r, Qr = x[2 * N:], Q[2 * N:]
+        sz = expit(p.alpha_z * z - p.beta_z)
+        sr = expit(p.alpha_r * r - p.beta_r)
+        eta = matvec(J.Jh, sr * ph)
+        if self.I is not None:
+            eta = eta + self.I
+        np.multiply((sr * dph).astype(f32)[:, None], Qh, out=B)
+        B += (ph * p.alpha_r * sr * (1 - sr)).astype(f32)[:, None] * Qr
+        _matmul_cols(self.Jh_t, B, H)
+        f = np.empty_like(x)
+        f[:N] = sz * (eta - h)
+        oh = out[:N]
+        np.subtract(H, Qh, out=oh)
+        oh *= sz.astype(f32)[:, None]
+        oh += (p.alpha_z * sz * (1 - sz) * (eta - h)).astype(f32)[:, None] * Qz
+        f[N:2 * N] = (drive[:N] - z) / p.tau_z
+        np.subtract(gate[:N], Qz, out=out[N:2 * N])
+        out[N:2 * N] *= f32(1.0 / p.tau_z)
+        if not p.algebraic_r:
+            f[2 * N:] = (drive[N:] - r) / p.tau_r
+            np.subtract(gate[N:], Qr, out=out[2 * N:])
+            out[2 * N:] *= f32(1.0 / p.tau_r)
         return f
 
     def step(self, x: np.ndarray, Q: np.ndarray, dt: float):
