@@ -32,7 +32,7 @@ def test_simulation_jobs_names_unique_and_kinds_valid():
         keys = [(f, n) for f, n, _ in jobs]
         assert len(keys) == len(set(keys))
         assert {j["kind"] for _, _, j in jobs} <= {"frozen", "fourier", "dmft_mle", "mc", "autocorr", "mle",
-                                                   "lyap_full", "memory", "adjoint"}
+                                                   "lyap_full", "memory", "adjoint", "dmft_onset", "visited"}
         for _, _, j in ex.batch_shared_networks(jobs):  # batches hold only valid single-run jobs
             if j["kind"] == "mle_batch":
                 assert {r["kind"] for r in j["runs"]} == {"mle"}
@@ -130,10 +130,11 @@ def test_full_code_path_smoke_tiny_sizes(tmp_path):
                   N_dmft_mle=30, T_dmft_mle=10.0, dmft_mle_points=((4.0, 2.0), (6.0, 5.0)), N_pr=30, T_pr=10.0,
                   gh_pr=(3.0,), N_tr=30, T_tr=10.0, seeds_tr=(0, 1, 2), N_mem=30,
                   phase_grid=((1.8,), (10.0, 50.0)), N_phase=30, T_phase=10.0,
-                  fs_N=(20, 30, 40), fs_seeds=(2, 2, 2), fs_T=10.0)
+                  fs_N=(20, 30, 40), fs_seeds=(2, 2, 2), fs_T=10.0, dmft_line_g=(1.8, 1.9), dmft_line_bisect=1,
+                  az_panel=(0.0, 20.0), N_visited=30, seeds_visited=(0, 1))
     R = ex.run_simulations(_cfg(True, tmp_path), sz, max_workers=2)
     assert len(list((tmp_path / "jobs").glob("*.pkl"))) == len(ex.batch_shared_networks(ex.simulation_jobs(sz)))
-    assert set(R) == {"f5", "f6", "f7a", "f7c", "f7d", "f8", "f9", "rmt", "f11", "f12", "f10"}
+    assert set(R) == {"f5", "f6", "f7a", "f7c", "f7d", "f8", "f9", "rmt", "f11", "f12", "f10", "f10d", "visited"}
     assert ex.run_simulations(_cfg(True, tmp_path), sz)["f7a"].keys() == R["f7a"].keys()  # from the cache
     f7c = ex.dmft_vs_sim(R["f7c"], sz)
     assert set(f7c) == {(4.0, 2.0), (6.0, 5.0)} and all(len(d["sims"]) == 3 for d in f7c.values())
@@ -143,7 +144,12 @@ def test_full_code_path_smoke_tiny_sizes(tmp_path):
     figs = [pp.plot_f1_traces(R["f7a"], "t"), pp.plot_f5_autocorr(R["f5"], ex.AC_AZ, "t"),
             pp.plot_f6_spectra(R["f6"], "t"), pp.plot_f7_mle(R["f7a"], art, f7c, "t"), pp.plot_f8_pr(art, "t"),
             pp.plot_f9_transition(ex.static_mf_checks(), R["f9"], 0, "t"),
-            pp.plot_f10_phase(ex.phase_lines(np.array([1.6, 1.9])), {(10.0, 1.8): False}, "t", chaos),
+            pp.plot_f10_phase(ex.phase_lines(np.array([1.6, 1.9])), {(10.0, 1.8): False}, "t", chaos,
+                              dmft_line=ex.dmft_line(R["f10d"], sz),
+                              az_panel=dict(g_h=1.8, fp=8.16, dmft=15.0,
+                                            runs={(a, az): dict(mle=R["f9"][f"large_ar{a:g}_az{az:g}_s0" if az else f"large_ar{a:g}_s0"]["mle"],
+                                                                chaotic=False) for a in ex.AR_TR for az in sz.az_panel})),
+            pp.plot_f3b_visited(R["visited"], ex.VISITED_AZ, 0, "t"),
             pp.plot_f11_memory(R["f11"], "t"), pp.plot_f12_adjoint(R["f12"]["adjoint"], "t")]
     stats = {az: ex.frozen_stats(3.0, 2.0, az, sz.N_frozen) for az in ex.SLOW_AZ}
     fs = ex.finite_size_mle(R["f7d"], sz)
@@ -201,8 +207,8 @@ def test_batch_shared_networks_groups_runs_of_one_network():
         assert len({(r["N"], r["seed"], r["T"], r["dt"], r["record_every"], r.get("beta_h_after")) for r in members}) == 1
     sizes = [len(n) for f, n, _ in batched if f == "f10"]
     assert sizes == [60, 60, 60, 45]  # the 15 × 15 grid in resumable pieces
-    # F9 (3 seeds): per seed one batch without and one with the input step
-    assert sorted(len(n) for f, n, _ in batched if f == "f9") == [3, 3, 3, 6, 6, 6]
+    # F9 (3 seeds): per seed one batch without (6 + the F10b α_z panel: 2 α_z × 3 α_r) and one with the input step
+    assert sorted(len(n) for f, n, _ in batched if f == "f9") == [3, 3, 3, 12, 12, 12]
     with pytest.raises(ValueError, match="max_batch"):
         ex.batch_shared_networks(jobs, max_batch=0)
 
@@ -253,3 +259,37 @@ def test_finite_size_jobs_only_in_full():
     fs = ex.finite_size_mle(runs, full)
     for d in fs.values():
         assert d["lam_inf"] == pytest.approx(0.07, abs=3e-4)  # seeds add up to 2e-4
+
+
+def test_dmft_chaos_onset_brackets_and_edges():
+    """g_h = 1.9: no chaotic DMFT solution at α_r = 1, one at 200 and at √200 (one bisection step halves the log bracket).
+    g_h = 2.5 (zero FP unstable): a solution already at α_r = 1, so no onset (NaN)."""
+    r = ex.dmft_chaos_onset(1.9, n_bisect=1)
+    assert r["lo"] == 1.0 and r["hi"] == pytest.approx(math.sqrt(200.0)) == r["onset"]  # α_r = 14.1 has chaos
+    assert [e for _, e, _ in r["evaluated"]] == [False, True, True]
+    assert math.isnan(ex.dmft_chaos_onset(2.5, n_bisect=1)["onset"])
+    with pytest.raises(ValueError, match="g_h"):
+        ex.dmft_chaos_onset(-1.0)
+
+
+def test_dmft_has_chaos_collapse_is_not_an_error():
+    """Below the line the iteration collapses onto C ≡ 0: a clean 'no solution', not a quadrature error."""
+    out = ex.dmft_has_chaos(ex.P(g_h=1.8, alpha_r=3.0))
+    assert out["exists"] is False and out["C0"] == 0.0
+
+
+def test_compare_chaos_lines_synthetic():
+    grid = np.array([5.0, 10.0, 20.0, 40.0])
+    d = dict(g=np.array([1.7, 1.8, 1.9]), alpha_r=np.array([np.nan, 15.0, 8.0]), lo=np.array([200.0, 14.0, 7.0]),
+             hi=np.array([200.0, 15.0, 8.0]))
+    chaos = dict(g=np.array([1.7, 1.8, 1.9]), alpha_r=np.array([np.nan, 20.0, 40.0]))
+    out = ex.compare_chaos_lines(d, chaos, grid, 40.0)
+    assert out["q"] == 2.0 and out["agree"].tolist() == [True, True, False]  # 40 > 8·2
+
+
+def test_visited_spectrum_az0_full_equals_fixed_point_form():
+    """At α_z = 0 σ_z' ≡ 0: the velocity term vanishes, so the full Jacobian and its fixed-point form agree."""
+    from analysis_lib.gating.prx import meanfield as mf
+    d = mf.visited_spectrum_summary(3.0, 2.0, 0.0, N=60, seed=0, T=20.0)
+    assert d["max_re"] == pytest.approx(d["max_re_fpform"], abs=1e-10)
+    assert d["eigs"].size == 180 and np.isfinite(d["edge_visited"]) and d["frozen_fraction"] == 0.0

@@ -91,6 +91,8 @@ def _closure(C_phi: np.ndarray, p, dtau: float, n_nodes: int):
     """C_φ → (C_r, C_σr, C_η)."""
     _, _, f_sr, _ = _fns(p)
     C_r = even_filter(C_phi, dtau, p.tau_r)
+    if C_r[0] <= 0.0:  # an iterate collapsing onto C ≡ 0: the filter can round C_r(0) to −1e-8
+        return np.zeros_like(C_r), np.full_like(C_r, _fns(p)[2](0.0) ** 2), np.zeros_like(C_r)
     # beyond the last lag with |C_r| > 1e-10 C_r(0) the pair average is its C = 0 value ⟨σ_r⟩²
     # (to that accuracy): skip the quadrature there (most of the grid once C_r has decayed)
     big = np.nonzero(np.abs(C_r) > 1e-10 * abs(C_r[0]))[0]
@@ -104,13 +106,14 @@ def _closure(C_phi: np.ndarray, p, dtau: float, n_nodes: int):
 def dmft_fourier(p: prx.PRXParams, n_tau: int = 2000, dtau: float = 0.05, damping: float = 0.3,
                  max_iter: int = 3000, tol: float = 1e-9, accel: str | None = "anderson", m_hist: int = 6,
                  C0_guess: float = 1.0, n_nodes: int = 32, C_init: np.ndarray | None = None,
-                 progress: bool = False) -> DMFTResult:
+                 progress: bool = False, collapse_below: float = 1e-10) -> DMFTResult:
     """Fourier DMFT at α_z = 0 (spec §4.5). Fixed-point map G: C_h → C_φ (pair average) → C_r
     (filter) → C_σr → C_η = C_σr C_φ → C̃_h = C̃_η/(1 + ω²/s²). `accel=None` is the plain damped
     iteration x ← x + damping·(G(x) − x); "anderson" is Anderson mixing (history m_hist) on the
     same residual. Starts from C_h = C0_guess·exp(−τ²/8), or from `C_init` (n_tau values: a warm
     start, e.g. the solution with fewer quadrature nodes); converged when max|G(x) − x| < tol·C_h(0).
-    A collapse to C_h ≡ 0 means no time-dependent solution (converged=False, C_h ≈ 0).
+    A collapse to C_h ≡ 0 (C_h(0) < collapse_below) means no time-dependent solution (converged=False,
+    C_h ≡ 0 returned); an existence scan may stop a slow collapse early with a larger `collapse_below`.
     """
     p = _need_dmft_params(p, alpha_z_zero=True)
     n_tau = check_positive_int("n_tau", n_tau, 16)
@@ -140,13 +143,15 @@ def dmft_fourier(p: prx.PRXParams, n_tau: int = 2000, dtau: float = 0.05, dampin
     from ...progress import tqdm
 
     it = 0
+    collapsed = False
     for it in tqdm(range(1, max_iter + 1), disable=not progress, desc="dmft", leave=False):
+        if x[0] < collapse_below:  # collapsed onto the zero solution (checked before G: C_r(0) ≈ 0 can round below 0)
+            collapsed = True
+            break
         gx, _ = G(x)
         f = gx - x
         r = float(np.max(np.abs(f)))
         res.append(r)
-        if x[0] < 1e-10:
-            break  # collapsed onto the zero solution
         if r < tol * max(x[0], 1e-12):
             converged = True
             break
@@ -166,7 +171,11 @@ def dmft_fourier(p: prx.PRXParams, n_tau: int = 2000, dtau: float = 0.05, dampin
             x_new = x + damping * f
         # a correlation function must have C(0) ≥ |C(τ)|; keep the iterate admissible
         x = np.clip(x_new, -abs(x_new[0]), abs(x_new[0])) if x_new[0] > 0 else x + damping * f
-    Cphi, C_r, C_sr = G(x)[1]
+    if collapsed:
+        x = np.zeros_like(x)
+        Cphi = C_r = C_sr = np.zeros_like(x)
+    else:
+        Cphi, C_r, C_sr = G(x)[1]
     return DMFTResult(tau, x, Cphi, C_r, C_sr, converged, it, np.array(res), time.perf_counter() - t0,
                       "fourier", p)
 

@@ -70,6 +70,11 @@ class Sizes:
     fs_seeds: tuple = ()                    # ... and the number of seeds at each size: the seed spread falls like
                                             # 1/√N, so N·seeds ≈ const gives SE ≈ 2 % at every N (cost ∝ N²·seeds)
     fs_T: float = 400.0
+    dmft_line_g: tuple = (1.8,)             # F10: DMFT existence line of the chaotic solution (α_z = 0); ~15 s per g_h
+    dmft_line_bisect: int = 5               # bisection steps in log α_r on [1, 200]: bracket ratio 200^(1/2^5) ≈ 1.18
+    az_panel: tuple = (0.0, 5.0, 20.0)      # F10b: large-init runs at g_h = 1.8, α_r ∈ AR_TR, these α_z
+    N_visited: int = 500                    # F3b: Jacobians at visited states, (g_h, α_r) = (3, 2), α_z ∈ VISITED_AZ
+    seeds_visited: tuple = (0,)
 
 
 def sizes(cfg) -> Sizes:
@@ -83,7 +88,10 @@ def sizes(cfg) -> Sizes:
                  N_tr=1000, T_tr=1000.0, dt_mle=0.05, dtype_dmft_mle="float64", seeds_tr=(0, 1, 2),
                  phase_grid=(tuple(np.round(np.linspace(1.45, 1.99, 15), 3)),
                              tuple(np.round(np.geomspace(3.0, 60.0, 15), 2))), adjoint=True,
-                 fs_N=(500, 1000, 2000, 4000), fs_seeds=(16, 8, 4, 2), fs_T=400.0)
+                 fs_N=(500, 1000, 2000, 4000), fs_seeds=(16, 8, 4, 2), fs_T=400.0,
+                 dmft_line_g=tuple(sorted(set(np.round(np.linspace(1.45, 1.99, 15), 3).tolist()) | {1.8})),  # + G_TR
+                 dmft_line_bisect=9,
+                 az_panel=(0.0, 5.0, 20.0), N_visited=1000, seeds_visited=(0, 1, 2))
 
 
 # ----------------------------------------------------------------------------- job dispatcher
@@ -138,6 +146,10 @@ def run_job(kind: str, **kw):
         return _mle_batch_job(**kw)
     if kind == "lyap_full":
         return _lyap_full_job(**kw)
+    if kind == "dmft_onset":
+        return dmft_chaos_onset(**kw)
+    if kind == "visited":
+        return mf.visited_spectrum_summary(**kw)
     if kind == "memory":
         p = P(**kw.pop("params"))
         return prx.memory_pulse(p, **kw)
@@ -145,7 +157,7 @@ def run_job(kind: str, **kw):
         p = P(**kw.pop("params"))
         return ly.adjoint_growth(p, prx.make_couplings(kw["N"], kw["seed"]), T=kw["T"], dt=0.05, seed=kw["seed"])
     raise ValueError(f"kind must be one of frozen, fourier, dmft_mle, mc, autocorr, mle, mle_batch, lyap_full, "
-                     f"memory, adjoint; got {kind!r}")
+                     f"dmft_onset, visited, memory, adjoint; got {kind!r}")
 
 
 # the frozen-state test cases of spec §6 (name → g_h, α_r, α_z, Δ_h). g1p5_ar10_az10 has no static
@@ -153,6 +165,7 @@ def run_job(kind: str, **kw):
 RMT_CASES = {"g3_ar0_az0": (3.0, 0.0, 0.0, None), "g3_ar2_az0": (3.0, 2.0, 0.0, None),
              "g3_ar2_az5": (3.0, 2.0, 5.0, None), "g1p5_ar10_az10": (1.5, 10.0, 10.0, 1.0)}
 SLOW_AZ = (0.0, 5.0, 20.0, 100.0)           # F2 / slow_modes.monotone at (g_h, α_r) = (3, 2)
+VISITED_AZ = (0.0, 20.0, 100.0)             # F3b: Jacobians at visited states of (g_h, α_r) = (3, 2)
 AC_AZ = (0.0, 5.0, 20.0)                    # F5 α_z values (g_h = 3, α_r = 2, τ_r = 1)
 G_TR = 1.8                                  # transition runs (spec §4.9)
 AR_TR = (10.0, 20.0, 50.0)
@@ -212,6 +225,11 @@ def simulation_jobs(sz: Sizes, seed: int = 0) -> list[tuple[str, str, dict]]:
         for a in AR_TR:
             J.append(("f9", f"large_ar{a:g}_s{s}", dict(kind="mle", params=dict(g_h=G_TR, alpha_r=a), seed=s0 + s,
                                                          init_scale=1.0, **tr)))
+            for az in sz.az_panel:  # F10b: the same network and initial condition with the z gate on
+                if az:
+                    J.append(("f9", f"large_ar{a:g}_az{az:g}_s{s}",
+                              dict(kind="mle", params=dict(g_h=G_TR, alpha_r=a, alpha_z=az), seed=s0 + s,
+                                   init_scale=1.0, **tr)))
         if sz.full:  # the other two input cases of spec §6 (FULL)
             for g, a in ((1.8, 20.0), (1.5, 50.0)):
                 J.append(("f9", f"small_g{g:g}_ar{a:g}_s{s}", dict(kind="mle", params=dict(g_h=g, alpha_r=a),
@@ -229,6 +247,12 @@ def simulation_jobs(sz: Sizes, seed: int = 0) -> list[tuple[str, str, dict]]:
         J.append(("f11", name, dict(kind="memory", N=sz.N_mem, seed=s0, **kw)))
     if sz.adjoint:
         J.append(("f12", "adjoint", dict(kind="adjoint", params=dict(g_h=5.0, alpha_r=2.0), N=300, seed=s0, T=60.0)))
+    for az in VISITED_AZ:
+        for s in sz.seeds_visited:
+            J.append(("visited", f"az{az:g}_s{s}", dict(kind="visited", g_h=3.0, alpha_r=2.0, alpha_z=az, N=sz.N_visited,
+                                                        seed=s0 + s, T=200.0)))
+    for g in sz.dmft_line_g:
+        J.append(("f10d", f"g{g:g}", dict(kind="dmft_onset", g_h=float(g), n_bisect=sz.dmft_line_bisect)))
     if sz.phase_grid is not None:
         for g in sz.phase_grid[0]:
             for a in sz.phase_grid[1]:
@@ -261,7 +285,7 @@ def job_cost(job: dict) -> float:
         return _rk4_seconds(job["N"], job["T"] / job["dt"], 1, np.dtype(job.get("dtype", "float64")).itemsize)
     if kind == "lyap_full":  # k = 3N tangents: compute-bound products, 2·3N²·3N flops per stage at ~20 GFLOP/s
         return (job["T"] + 50.0) / 0.05 * 4 * (25e-6 + 18.0 * job["N"] ** 3 / 20e9)
-    fixed = dict(dmft_mle=8.0, fourier=2.0, mc=4.0 * job.get("M", 200) / 200, memory=0.2,
+    fixed = dict(dmft_mle=8.0, dmft_onset=1.0 * (job.get("n_bisect", 6) + 2), visited=4.0 * (job.get("N", 500) / 500) ** 3, fourier=2.0, mc=4.0 * job.get("M", 200) / 200, memory=0.2,
                  adjoint=0.5 * (job.get("N", 300) / 300) ** 2, frozen=0.4 * (job.get("N", 500) / 500) ** 3)
     return fixed.get(kind, 1.0)
 
@@ -443,6 +467,88 @@ def finite_size_mle(runs: dict, sz: Sizes) -> dict:
         lam, se_inf, c = extrapolate_inv_N(sz.fs_N, mean, se)
         out[(g, a)] = dict(N=np.array(sz.fs_N), mean=mean, se=se, sims=sims, lam_inf=lam, se_inf=se_inf, c=c)
     return out
+
+
+def dmft_has_chaos(p: prx.PRXParams, starts=(1.0, 0.1), n_tau: int = 400, dtau: float = 0.25,
+                   max_iter: int = 400, tol: float = 1e-7) -> dict:
+    """Whether the α_z = 0 Fourier DMFT (`dmft.dmft_fourier`) has a time-dependent solution at `p`:
+    a C_h(τ) with C_h(0) > 1e-6 that decays, |C_h(τ_max)| < 0.05 C_h(0) (a static solution would
+    keep C_h ≡ Δ_h). The self-consistent iteration is started from C_h = c·exp(−τ²/8) for each c in
+    `starts` (large first): a chaotic solution born in a saddle-node need not attract every start.
+    τ_max = n_tau·dtau = 100 ≫ the correlation time near the onset. Returns dict(exists, C0,
+    undecided): `undecided` counts starts that neither converged nor collapsed within max_iter.
+    Limitation: a solution with C_h(0) < 1e-4 counts as collapsed, so a continuous (small-amplitude)
+    onset, as just above g_h = 2 or near (α_r, g_h) = (√8, 2), is seen late."""
+    undecided = 0
+    for c in starts:
+        # C_h(0) below 1e-4 counts as collapsed: the chaotic branch near the onset has C_h(0) ≳ 5e-3
+        r = dmft.dmft_fourier(p, n_tau=n_tau, dtau=dtau, max_iter=max_iter, tol=tol, C0_guess=float(c),
+                              collapse_below=1e-4)
+        if r.converged and r.C_h[0] > 1e-6 and abs(r.C_h[-1]) < 0.05 * r.C_h[0]:
+            return dict(exists=True, C0=float(r.C_h[0]), undecided=undecided)
+        undecided += int(not r.converged and r.C_h[0] > 0)
+    return dict(exists=False, C0=0.0, undecided=undecided)
+
+
+def dmft_chaos_onset(g_h: float, alpha_lo: float = 1.0, alpha_hi: float = 200.0, n_bisect: int = 6,
+                     tau_r: float = 1.0) -> dict:
+    """DMFT chaos line (F10, C10): the smallest α_r at which the Fourier DMFT (α_z = 0, β = 0,
+    τ_r = `tau_r`, the simulations' value) has a time-dependent solution (`dmft_has_chaos`), by
+    bisection in log α_r on [alpha_lo, alpha_hi] (assumes one crossing: checked at both ends, and every
+    evaluation is returned). NaN when there is none at alpha_hi (g_h → √2: the line diverges) or
+    already one at alpha_lo (g_h ≥ 2: the zero FP is unstable). Returns dict(g_h, onset, lo, hi,
+    evaluated = [(α_r, exists, C_h(0))], undecided)."""
+    g_h = check_float("g_h", g_h, 0.0, lo_open=True)
+    n_bisect = check_positive_int("n_bisect", n_bisect)
+    ev, und = [], 0
+
+    def test(a):
+        nonlocal und
+        r = dmft_has_chaos(P(g_h=g_h, alpha_r=float(a), tau_r=tau_r))
+        ev.append((float(a), r["exists"], r["C0"]))
+        und += r["undecided"]
+        return r["exists"]
+
+    lo, hi = float(alpha_lo), float(alpha_hi)
+    if test(lo) or not test(hi):
+        return dict(g_h=g_h, onset=float("nan"), lo=lo, hi=hi, evaluated=ev, undecided=und)
+    for _ in range(n_bisect):
+        mid = math.sqrt(lo * hi)
+        if test(mid):
+            hi = mid
+        else:
+            lo = mid
+    return dict(g_h=g_h, onset=hi, lo=lo, hi=hi, evaluated=ev, undecided=und)
+
+
+def dmft_line(runs: dict, sz: Sizes) -> dict:
+    """The DMFT chaos line from the sweep's `f10d` jobs: g, onset (upper bracket), lo, hi arrays."""
+    rs = [runs[f"g{g:g}"] for g in sz.dmft_line_g]
+    return dict(g=np.array([r["g_h"] for r in rs]), alpha_r=np.array([r["onset"] for r in rs]),
+                lo=np.array([r["lo"] for r in rs]), hi=np.array([r["hi"] for r in rs]),
+                undecided=int(sum(r["undecided"] for r in rs)), runs=rs)
+
+
+def compare_chaos_lines(dmft_line: dict, chaos: dict, grid, alpha_max: float) -> dict:
+    """FULL: the simulated chaos line (first grid α_r with chaos, `chaos_line`) against the DMFT line at
+    the common g_h. The simulated onset is quantised by the α_r grid (ratio q between neighbours), so
+    they agree at g_h when the simulated onset lies in [lo/q, hi·q] of the DMFT bracket, or when
+    neither has chaos up to the grid's end (DMFT onset > alpha_max/q or none). Returns dict(g, agree)."""
+    grid = np.asarray(grid, float)
+    q = float(np.max(grid[1:] / grid[:-1]))
+    g_d = {round(float(g), 6): i for i, g in enumerate(dmft_line["g"])}
+    g_out, agree = [], []
+    for g, a_sim in zip(chaos["g"], chaos["alpha_r"]):
+        i = g_d.get(round(float(g), 6))
+        if i is None:
+            continue
+        lo, hi, on = dmft_line["lo"][i], dmft_line["hi"][i], dmft_line["alpha_r"][i]
+        if np.isfinite(a_sim):
+            ok = bool(np.isfinite(on) and lo / q <= a_sim <= hi * q)
+        else:
+            ok = bool(not np.isfinite(on) or lo > alpha_max / q)
+        g_out.append(float(g)), agree.append(ok)
+    return dict(g=np.array(g_out), agree=np.array(agree, dtype=bool), q=q)
 
 
 def is_chaotic(run: dict, mle_min: float = 0.03, var_min: float = 0.02) -> bool:

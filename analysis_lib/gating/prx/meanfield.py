@@ -404,3 +404,39 @@ def frozen_spectrum_summary(g_h: float, alpha_r: float, alpha_z: float, N: int =
                 support_fraction=float(np.mean(rmt_F(ev, S) >= level)), K0=rmt_K0(S),
                 slow_fraction=float(np.mean(np.abs(ev) < delta)),
                 slow_rule=float(np.mean(S.units["sz"] < delta)) / frac_blocks, eigs=ev)
+
+
+def visited_spectrum_summary(g_h: float, alpha_r: float, alpha_z: float, N: int = 500, seed: int = 0,
+                             T: float = 200.0, dt: float = 0.1, tau_r: float = 1.0) -> dict:
+    """Jacobian spectrum at a state the dynamics visits (issue 16 item 4; claims gating.rmt.visited.*).
+
+    The network (couplings J from `seed`) runs from `initial_state` for time T (RK4, step dt); at the
+    final state x = (h, z, r) the full 3N × 3N Jacobian D(x) is diagonalised. Unlike a frozen i.i.d.
+    state, x is correlated with J, and off a fixed point D(x) has the velocity term
+    σ_z'(z)(−h + J^h σ_r φ) ∂z that the support theory drops (it vanishes at α_z = 0, where the z block
+    decouples exactly). Theory: the rightmost root of the finite-sample F(λ) = 1 built from the
+    visited state's own unit statistics (`prx_diag_stats(h, z, r)`: independent-unit support, no J).
+    Control: the same (h, z, r) with an independent draw of J (seed + 10⁶), i.e. the frozen-state
+    setting with the visited statistics. Returns max_re (full D at the visited state), max_re_fpform
+    (D without the velocity term, same state and J), max_re_indep ((h, r) block with independent J),
+    n_outliers (eigenvalues of D right of edge_visited + 0.01), edge_visited (theory), K0, rms_speed
+    (|ḣ| per unit), frozen_fraction (σ_z < 1e-3), var_h, eigs."""
+    p = prx.PRXParams(g_h=g_h, alpha_r=alpha_r, alpha_z=alpha_z, tau_r=tau_r)
+    N = check_positive_int("N", N)
+    J = prx.make_couplings(N, seed)
+    n_steps = int(round(check_float("T", T, 0.0, lo_open=True) / dt))
+    x = prx.simulate(p, J, T, dt, record_every=max(n_steps, 1), seed=seed).x_final
+    h, z = x[:N], x[N:2 * N]
+    r = x[2 * N:] if not p.algebraic_r else J.Jr @ np.tanh(p.g_h * h + p.beta_h)
+    ev = np.linalg.eigvals(prx.jacobian_dense(x, p, J))
+    ev_fp = np.linalg.eigvals(prx.jacobian_dense(x, p, J, fixed_point_form=True))  # without the velocity term
+    S = prx_diag_stats(h, z, r, p)
+    edge = rmt_right_edge(S)
+    st = FrozenState(h, z, r, float(np.mean(h ** 2)), float(np.mean(r ** 2)), p)
+    ev_ind = np.linalg.eigvals(frozen_jacobian(st, prx.make_couplings(N, seed + 10 ** 6)))
+    u = _unit_terms(h, z, r, p)
+    speed = u["sz"] * (-h + J.Jh @ (u["sr"] * u["ph"]))
+    return dict(max_re=float(ev.real.max()), max_re_fpform=float(ev_fp.real.max()), max_re_indep=float(ev_ind.real.max()),
+                n_outliers=int(np.sum(ev.real > edge + 0.01)), edge_visited=edge,
+                K0=rmt_K0(S), rms_speed=float(np.sqrt(np.mean(speed ** 2))), frozen_fraction=float(np.mean(u["sz"] < 1e-3)),
+                var_h=float(np.mean(h ** 2)), eigs=ev)

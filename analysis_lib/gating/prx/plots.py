@@ -268,12 +268,18 @@ def plot_f9_transition(static: dict, runs: dict, seed: int, caption: str):
     return fig
 
 
-def plot_f10_phase(lines: dict, sims: dict, caption: str, chaos: dict | None = None, census: dict | None = None):
-    """F10: (α_r, g_h) phase diagram: g_h = g_c, the FP-birth line, simulated points (chaotic /
-    decaying from large init), in FULL the simulated chaos line, and the census onset
+def plot_f10_phase(lines: dict, sims: dict, caption: str, chaos: dict | None = None, census: dict | None = None,
+                   dmft_line: dict | None = None, az_panel: dict | None = None):
+    """F10: (a) (α_r, g_h) phase diagram: g_h = g_c, the FP-birth line, the DMFT chaos line
+    (`dmft_line`: g, alpha_r, lo, hi — the bisection bracket as an error bar), simulated points
+    (chaotic / decaying from large init), in FULL the simulated chaos line, and the census onset
     (`census` = dict(g_h, onset, band)). Regions shaded and labelled: I (only the zero fixed
-    point, stable), II (zero FP stable, static solutions exist), III (zero FP unstable)."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    point, stable), II (zero FP stable, static solutions exist), III (zero FP unstable); the DMFT
+    line splits II into II (static solutions, no chaos) and II' (bistable: chaos from large init).
+    (b) `az_panel` = dict(g_h, fp, dmft, runs={(α_r, α_z): run}): the α_z panel at one g_h — the
+    large-init MLE of each run (colour), chaotic ▲ / not ×, with the α_z-independent FP line."""
+    fig, axes = plt.subplots(1, 2 if az_panel else 1, figsize=(11.5 if az_panel else 6.4, 4.6), squeeze=False)
+    ax = axes[0, 0]
     ar_max = 80.0
     g, fp = np.asarray(lines["g"]), np.asarray(lines["fp"])
     ok = np.isfinite(fp)
@@ -295,6 +301,13 @@ def plot_f10_phase(lines: dict, sims: dict, caption: str, chaos: dict | None = N
     ax.plot([], [], "x", color="C0", label="simulated: decays")
     if chaos is not None:
         ax.plot(chaos["alpha_r"], chaos["g"], "C2-", lw=1.5, label="chaos line (simulation)")
+    if dmft_line is not None:
+        ok = np.isfinite(dmft_line["alpha_r"])
+        a, lo = dmft_line["alpha_r"][ok], dmft_line["lo"][ok]
+        ax.errorbar(a, dmft_line["g"][ok], xerr=[a - lo, np.zeros_like(a)], fmt="s--", color="C2", mfc="none", ms=5,
+                    lw=1.0, capsize=2, label="DMFT: chaotic solution exists (right of)")
+        if ok.sum() >= 2:
+            ax.text(0.6 * ar_max, 1.72, "II': bistable\n(chaos + stable 0)", fontsize=7, color="C2", ha="center")
     if census is not None and np.isfinite(census["onset"]):
         lo, hi = census["band"]
         ax.errorbar([census["onset"]], [census["g_h"]], xerr=[[census["onset"] - lo], [hi - census["onset"]]], fmt="*",
@@ -305,7 +318,31 @@ def plot_f10_phase(lines: dict, sims: dict, caption: str, chaos: dict | None = N
     ax.set_xlabel(r"$\alpha_r$")
     ax.set_ylabel("$g_h$")
     ax.legend(fontsize=6, loc="lower right")
-    ax.set_title(caption, fontsize=8)
+    import textwrap
+
+    ax.set_title("\n".join(textwrap.wrap("(a) " + caption, 90 if az_panel else 110)), fontsize=7)
+    if az_panel:
+        bx = axes[0, 1]
+        runs = az_panel["runs"]
+        ar = np.array([k[0] for k in runs]); az = np.array([k[1] for k in runs])
+        mle = np.array([r["mle"] for r in runs.values()])
+        yy = np.where(az > 0, az, 0.5)  # α_z = 0 drawn at 0.5 on the log axis
+        sc = bx.scatter(ar, yy, c=mle, cmap="viridis", s=70, vmin=min(0.0, mle.min()), vmax=max(mle.max(), 0.05),
+                        marker="s", zorder=2)
+        for a_, y_, r in zip(ar, yy, runs.values()):
+            bx.plot([a_], [y_], "^" if r["chaotic"] else "x", color="w" if r["chaotic"] else "r", ms=5, zorder=3)
+        fig.colorbar(sc, ax=bx, label=r"$\lambda_{max}$ (large init)")
+        bx.axvline(az_panel["fp"], color="C3", lw=1.5, label=r"$\alpha_{r,FP}$ (any $\alpha_z$, exact)")
+        if np.isfinite(az_panel.get("dmft", np.nan)):
+            bx.plot([az_panel["dmft"]], [0.5], "s", color="C2", mfc="none", ms=12, mew=2, label=r"DMFT chaos onset ($\alpha_z=0$)")
+        bx.plot([], [], "^", color="k", label="chaotic (MLE > 0.03, var > 0.02)")
+        bx.plot([], [], "x", color="r", label="not chaotic")
+        bx.set_xscale("log"); bx.set_yscale("log")
+        bx.set_yticks(sorted(set(yy))); bx.set_yticklabels([f"{v:g}" if v >= 1 else "0" for v in sorted(set(yy))])
+        bx.set_xlabel(r"$\alpha_r$"); bx.set_ylabel(r"$\alpha_z$")
+        bx.legend(fontsize=6, loc="center")
+        bx.set_title(f"(b) α_z panel, g_h = {az_panel['g_h']:g}: large-init MLE (simulation);\n"
+                     "the fixed-point line does not move with α_z", fontsize=7)
     return fig
 
 
@@ -411,3 +448,22 @@ def explore_widgets(N: int = 200, seed: int = 0):
         v.observe(redraw2, names="value")
     redraw1(), redraw2()
     return W.HBox([W.VBox(list(sl.values()) + [out1]), W.VBox(list(pk.values()) + [out2])])
+
+
+def plot_f3b_visited(visited: dict, alpha_z, seed: int, caption: str):
+    """F3b: the full Jacobian's spectrum at a visited state (one panel per α_z, seed `seed`) with the
+    theory edge built from that state's statistics (dashed) and the rightmost eigenvalue of the
+    fixed-point form (no velocity term, dotted)."""
+    fig, axes = plt.subplots(1, len(alpha_z), figsize=(4.0 * len(alpha_z), 3.6), squeeze=False)
+    for ax, az in zip(axes[0], alpha_z):
+        d = visited[f"az{az:g}_s{seed}"]
+        ev = d["eigs"]
+        ax.plot(ev.real, ev.imag, ".", ms=2, color="C0", label="eig D(x) at the visited state")
+        ax.axvline(d["edge_visited"], color="C3", ls="--", lw=1, label=r"theory $\lambda_e$ (visited statistics)")
+        ax.axvline(d["max_re_fpform"], color="C2", ls=":", lw=1.2, label="max Re, fixed-point form")
+        ax.set_xlim(min(-1.2, ev.real.min()), max(0.3, ev.real.max() + 0.05))
+        ax.set_xlabel(r"Re $\lambda$"); ax.set_ylabel(r"Im $\lambda$")
+        ax.set_title(f"α_z = {az:g}: {d['n_outliers']} outliers right of λ_e + 0.01, frozen {d['frozen_fraction']:.2f}", fontsize=8)
+        ax.legend(fontsize=6, loc="lower left")
+    fig.suptitle(caption, fontsize=8)
+    return fig
