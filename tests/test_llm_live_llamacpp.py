@@ -73,3 +73,24 @@ def test_live_pipeline_smoke(llama_server, monkeypatch, tmp_path):
         assert res.valid == (res.recalled is not None)
         if res.valid:
             assert all(1 <= x <= r.n_clauses for x in res.recalled)
+
+
+def test_live_small_model_is_not_fit_to_score(llama_server, monkeypatch, tmp_path):
+    """`validate_backend` on the 30 human-rated recalls with SmolLM2-135M: a 135M model is expected to
+    fail the fit-to-score threshold (r ≥ FIT_R, κ ≥ FIT_KAPPA); the result is printed for the record."""
+    from analysis_lib.memory import data as D
+    from analysis_lib.memory import validate as V
+
+    try:
+        D.load_validation()
+    except (D.DataUnavailable, D.ChecksumError) as err:
+        pytest.skip(f"the authors' validation data is absent: {err}")
+    monkeypatch.setenv(llm.ENV_BASE_URL, llama_server)
+    monkeypatch.setenv(llm.ENV_MODEL, llm.LLAMA_ALIAS)
+    monkeypatch.delenv(llm.ENV_API_KEY, raising=False)
+    backend = llm.make_backend("live", cache_dir=tmp_path)
+    t0 = time.perf_counter()
+    res = V.validate_backend(backend, register=False)
+    print(f"\nvalidate_backend(SmolLM2-135M via llama.cpp) in {time.perf_counter() - t0:.0f} s, "
+          f"{res.n_invalid} invalid answers, {res.unsupported} unsupported clauses: {res.reason}")
+    assert not res.fit
