@@ -109,3 +109,18 @@ def test_complexity_fit_recovers_a_known_growth_rate():
     assert fit.ci_quenched[0] <= fit.sigma_quenched <= fit.ci_quenched[1]
     with pytest.raises(ValueError, match="at least two sizes"):
         fp.complexity_fit(fp.Census("one", (10,), counts, counts, {}, {}, {}, 0.0))
+
+
+def test_fixed_point_spectrum_summary_is_at_a_model_fixed_point_and_pins_with_alpha_z():
+    out = pc.fixed_point_spectrum_summary(3.0, 2.0, alpha_z=(0.0, 100.0), N=120, seed=2, n_starts=8)
+    assert out["found"] and out["residual"] <= 1e-10 and out["q"] > 1e-3
+    J = prx.make_couplings(120, 2)
+    for az in (0.0, 100.0):  # the same (h*, z*, r*) is a fixed point of the full model at every α_z
+        assert np.abs(prx.rhs(out["x"], prx.PRXParams(g_h=3.0, alpha_r=2.0, alpha_z=az), J)).max() < 1e-9
+        assert out[az]["eigs"].shape == (360,)
+    assert out[0.0]["max_re"] > 0.05  # an unstable root of a chaotic network ...
+    assert abs(out[100.0]["max_re"]) < 0.01 and abs(out[100.0]["edge"]) < 0.01  # ... pinned by the z gate
+    with pytest.raises(ValueError, match="alpha_r"):
+        pc.fixed_point_spectrum_summary(1.5, 2.0, N=20)
+    zero_only = pc.fixed_point_spectrum_summary(3.0, 2.0, alpha_z=(0.0,), N=60, seed=0, n_starts=8)
+    assert zero_only["n_converged"] >= 1 and not zero_only["found"]  # its only converged start ends at h = 0: not counted

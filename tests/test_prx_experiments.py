@@ -32,7 +32,8 @@ def test_simulation_jobs_names_unique_and_kinds_valid():
         keys = [(f, n) for f, n, _ in jobs]
         assert len(keys) == len(set(keys))
         assert {j["kind"] for _, _, j in jobs} <= {"frozen", "fourier", "dmft_mle", "mc", "autocorr", "mle",
-                                                   "lyap_full", "memory", "adjoint", "dmft_onset", "visited"}
+                                                   "lyap_full", "memory", "adjoint", "dmft_onset", "visited",
+                                                   "fixed_point"}
         for _, _, j in ex.batch_shared_networks(jobs):  # batches hold only valid single-run jobs
             if j["kind"] == "mle_batch":
                 assert {r["kind"] for r in j["runs"]} == {"mle"}
@@ -131,10 +132,12 @@ def test_full_code_path_smoke_tiny_sizes(tmp_path):
                   gh_pr=(3.0,), N_tr=30, T_tr=10.0, seeds_tr=(0, 1, 2), N_mem=30,
                   phase_grid=((1.8,), (10.0, 50.0)), N_phase=30, T_phase=10.0,
                   fs_N=(20, 30, 40), fs_seeds=(2, 2, 2), fs_T=10.0, dmft_line_g=(1.8, 1.9), dmft_line_bisect=1,
-                  az_panel=(0.0, 20.0), N_visited=30, seeds_visited=(0, 1))
+                  az_panel=(0.0, 20.0), N_visited=30, seeds_visited=(0, 1), N_fixed_point=30,
+                  seeds_fixed_point=(0,))
     R = ex.run_simulations(_cfg(True, tmp_path), sz, max_workers=2)
     assert len(list((tmp_path / "jobs").glob("*.pkl"))) == len(ex.batch_shared_networks(ex.simulation_jobs(sz)))
-    assert set(R) == {"f5", "f6", "f7a", "f7c", "f7d", "f8", "f9", "rmt", "f11", "f12", "f10", "f10d", "visited"}
+    assert set(R) == {"f5", "f6", "f7a", "f7c", "f7d", "f8", "f9", "rmt", "f11", "f12", "f10", "f10d", "visited",
+                       "fixed_point"}
     assert ex.run_simulations(_cfg(True, tmp_path), sz)["f7a"].keys() == R["f7a"].keys()  # from the cache
     f7c = ex.dmft_vs_sim(R["f7c"], sz)
     assert set(f7c) == {(4.0, 2.0), (6.0, 5.0)} and all(len(d["sims"]) == 3 for d in f7c.values())

@@ -11,12 +11,13 @@ Jacobian at a root is D[σ_z] DF, so the index of DF counts its unstable directi
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit
 
-from ..fixed_points import random_starts
+from ..fixed_points import find_fixed_points, random_starts
 from ..params import check_positive_int, check_seed
 from . import meanfield as mf
 from . import model as prx
@@ -116,3 +117,44 @@ def run_prx_census(sz: PRXCensusSizes, seed: int = 0, cache_dir=None, progress: 
                   seed=seed + 1, n_random=sz.n_random, n_mf=sz.n_mf) for a in sz.onset_grid]
     out = sweep(prx_census_point, jobs, executor, progress=progress, desc="PRX fixed-point census", cache_dir=cache_dir)
     return {"points": dict(zip(sz.alpha_r, out[:len(sz.alpha_r)])), "onset": out[len(sz.alpha_r):]}
+
+
+def fixed_point_spectrum_summary(g_h: float, alpha_r: float, alpha_z=(0.0, 20.0, 100.0), N: int = 300,
+                                 seed: int = 0, n_starts: int = 4, tau_r: float = 1.0) -> dict:
+    """Jacobian spectra at a nonzero fixed point of one large network (issue 16 item 4; claims
+    gating.rmt.fixed_point.*): the census's finder (`find_fixed_points`, LM + Newton polish, max |F| ≤ 1e-10)
+    from `n_starts` starts h ~ N(0, Δ_h) of the static mean field, on the couplings of
+    `model.make_couplings(N, seed)`. At the root h*, z* = J^z φ(h*), r* = J^r φ(h*) (no α_z dependence),
+    the full 3N × 3N Jacobian D(x*) is diagonalised for each α_z. Here, unlike at a visited state, the
+    velocity term vanishes exactly, but x* is correlated with J (it solves an equation in J), which
+    the support theory ignores: its edge is the rightmost root of the finite-sample F(λ) = 1 from the
+    root's own unit statistics (`prx_diag_stats(h*, z*, r*)`), to be compared with max Re λ(D).
+    Returns found (bool), x = (h*, z*, r*), q = |h*|²/N, Delta_mf (the static-MF Δ_h), index (unstable directions of DF)
+    and per α_z: {az: dict(max_re, edge, n_outliers (Re λ > edge + 0.01), edge_population, eigs)}."""
+    N = check_positive_int("N", N)
+    p = prx.check_prx_params(prx.PRXParams(g_h=g_h, alpha_r=alpha_r, tau_r=tau_r))
+    D_mf = np.atleast_1d(np.asarray(mf.mf_solutions(p), dtype=float))
+    if D_mf.size == 0:
+        raise ValueError(f"(g_h, alpha_r) = ({g_h:g}, {alpha_r:g}) has no nonzero static mean-field solution; "
+                         "choose a point beyond the fixed-point line α_r,FP(g_h)")
+    rng = np.random.default_rng(check_seed(seed) + 11)
+    starts = math.sqrt(max(D_mf)) * rng.standard_normal((N, check_positive_int("n_starts", n_starts)))
+    found = find_fixed_points(prx_field(p, N, seed), starts, include_zero=False, batch=n_starts)
+    nonzero = found.q > 1e-8 * max(D_mf)  # LM from a mean-field start can still end at h = 0
+    out = dict(found=bool(nonzero.any()), Delta_mf=float(max(D_mf)), n_starts=n_starts, n_converged=found.n_converged)
+    if not nonzero.any():
+        return out
+    k = int(np.argmax(found.q))  # the nonzero root closest to the typical (MF) one
+    h = found.roots[:, k]
+    J = prx.make_couplings(N, seed)
+    ph = np.tanh(p.g_h * h + p.beta_h)
+    z, r = J.Jz @ ph, J.Jr @ ph
+    x = np.concatenate([h, z, r])
+    out.update(q=float(found.q[k]), index=int(found.index[k]), residual=float(found.residual[k]), x=x)
+    for az in alpha_z:
+        pz = prx.PRXParams(g_h=g_h, alpha_r=alpha_r, alpha_z=float(az), tau_r=tau_r)
+        ev = np.linalg.eigvals(prx.jacobian_dense(x, pz, J))
+        edge = mf.rmt_right_edge(mf.prx_diag_stats(h, z, r, pz))
+        out[float(az)] = dict(max_re=float(ev.real.max()), edge=float(edge), n_outliers=int(np.sum(ev.real > edge + 0.01)),
+                              edge_population=float(mf.right_edge_theory(pz)), eigs=ev)
+    return out

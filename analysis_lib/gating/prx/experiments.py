@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import dmft
+from . import census, dmft
 from . import lyapunov as ly
 from . import model as prx
 from . import meanfield as mf
@@ -75,6 +75,8 @@ class Sizes:
     az_panel: tuple = (0.0, 5.0, 20.0)      # F10b: large-init runs at g_h = 1.8, α_r ∈ AR_TR, these α_z
     N_visited: int = 500                    # F3b: Jacobians at visited states, (g_h, α_r) = (3, 2), α_z ∈ VISITED_AZ
     seeds_visited: tuple = (0,)
+    N_fixed_point: int = 300                # F3c: Jacobians at a nonzero fixed point, (g_h, α_r) = (3, 2), α_z ∈ VISITED_AZ
+    seeds_fixed_point: tuple = (0, 1, 2)    # LM at N = 300: ~4 s per network; N = 1000 in FULL: ~3 min
 
 
 def sizes(cfg) -> Sizes:
@@ -91,7 +93,8 @@ def sizes(cfg) -> Sizes:
                  fs_N=(500, 1000, 2000, 4000), fs_seeds=(16, 8, 4, 2), fs_T=400.0,
                  dmft_line_g=tuple(sorted(set(np.round(np.linspace(1.45, 1.99, 15), 3).tolist()) | {1.8})),  # + G_TR
                  dmft_line_bisect=9,
-                 az_panel=(0.0, 5.0, 20.0), N_visited=1000, seeds_visited=(0, 1, 2))
+                 az_panel=(0.0, 5.0, 20.0), N_visited=1000, seeds_visited=(0, 1, 2),
+                 N_fixed_point=1000, seeds_fixed_point=(0, 1, 2))
 
 
 # ----------------------------------------------------------------------------- job dispatcher
@@ -150,6 +153,8 @@ def run_job(kind: str, **kw):
         return dmft_chaos_onset(**kw)
     if kind == "visited":
         return mf.visited_spectrum_summary(**kw)
+    if kind == "fixed_point":
+        return census.fixed_point_spectrum_summary(**kw)
     if kind == "memory":
         p = P(**kw.pop("params"))
         return prx.memory_pulse(p, **kw)
@@ -157,7 +162,7 @@ def run_job(kind: str, **kw):
         p = P(**kw.pop("params"))
         return ly.adjoint_growth(p, prx.make_couplings(kw["N"], kw["seed"]), T=kw["T"], dt=0.05, seed=kw["seed"])
     raise ValueError(f"kind must be one of frozen, fourier, dmft_mle, mc, autocorr, mle, mle_batch, lyap_full, "
-                     f"dmft_onset, visited, memory, adjoint; got {kind!r}")
+                     f"dmft_onset, visited, fixed_point, memory, adjoint; got {kind!r}")
 
 
 # the frozen-state test cases of spec §6 (name → g_h, α_r, α_z, Δ_h). g1p5_ar10_az10 has no static
@@ -251,6 +256,9 @@ def simulation_jobs(sz: Sizes, seed: int = 0) -> list[tuple[str, str, dict]]:
         for s in sz.seeds_visited:
             J.append(("visited", f"az{az:g}_s{s}", dict(kind="visited", g_h=3.0, alpha_r=2.0, alpha_z=az, N=sz.N_visited,
                                                         seed=s0 + s, T=200.0)))
+    for s in sz.seeds_fixed_point:
+        J.append(("fixed_point", f"s{s}", dict(kind="fixed_point", g_h=3.0, alpha_r=2.0, alpha_z=VISITED_AZ,
+                                                N=sz.N_fixed_point, seed=s0 + s)))
     for g in sz.dmft_line_g:
         J.append(("f10d", f"g{g:g}", dict(kind="dmft_onset", g_h=float(g), n_bisect=sz.dmft_line_bisect)))
     if sz.phase_grid is not None:
@@ -285,7 +293,8 @@ def job_cost(job: dict) -> float:
         return _rk4_seconds(job["N"], job["T"] / job["dt"], 1, np.dtype(job.get("dtype", "float64")).itemsize)
     if kind == "lyap_full":  # k = 3N tangents: compute-bound products, 2·3N²·3N flops per stage at ~20 GFLOP/s
         return (job["T"] + 50.0) / 0.05 * 4 * (25e-6 + 18.0 * job["N"] ** 3 / 20e9)
-    fixed = dict(dmft_mle=8.0, dmft_onset=1.0 * (job.get("n_bisect", 6) + 2), visited=4.0 * (job.get("N", 500) / 500) ** 3, fourier=2.0, mc=4.0 * job.get("M", 200) / 200, memory=0.2,
+    fixed = dict(dmft_mle=8.0, dmft_onset=1.0 * (job.get("n_bisect", 6) + 2), visited=4.0 * (job.get("N", 500) / 500) ** 3,
+                 fixed_point=4.0 * (job.get("N", 300) / 300) ** 3, fourier=2.0, mc=4.0 * job.get("M", 200) / 200, memory=0.2,
                  adjoint=0.5 * (job.get("N", 300) / 300) ** 2, frozen=0.4 * (job.get("N", 500) / 500) ** 3)
     return fixed.get(kind, 1.0)
 

@@ -467,3 +467,28 @@ def plot_f3b_visited(visited: dict, alpha_z, seed: int, caption: str):
         ax.legend(fontsize=6, loc="lower left")
     fig.suptitle(caption, fontsize=8)
     return fig
+
+
+def plot_f3c_fixed_point(fp: dict, alpha_z, seeds, caption: str):
+    """F3c: the full Jacobian's spectrum at a nonzero fixed point (first seed with a root; one panel per
+    α_z) with the theory edge from the root's own statistics (dashed) and, left panel, the max Re λ of
+    every seed against its edge (inset text)."""
+    fig, axes = plt.subplots(1, len(alpha_z), figsize=(4.0 * len(alpha_z), 3.6), squeeze=False)
+    shown = next((s for s in seeds if fp[f"s{s}"]["found"]), None)
+    for ax, az in zip(axes[0], alpha_z):
+        if shown is None:
+            ax.text(0.5, 0.5, "no fixed point found", ha="center", transform=ax.transAxes)
+            continue
+        d = fp[f"s{shown}"][float(az)]
+        ev = d["eigs"]
+        ax.plot(ev.real, ev.imag, ".", ms=2, color="C0", label=f"eig D(x*) at a fixed point (seed {shown})")
+        ax.axvline(d["edge"], color="C3", ls="--", lw=1, label=r"theory $\lambda_e$ (the root's statistics)")
+        ax.axvline(d["edge_population"], color="0.5", ls=":", lw=1, label=r"population $\lambda_e$ (static MF state)")
+        ax.set_xlim(min(-1.2, ev.real.min()), max(0.3, ev.real.max() + 0.05))
+        ax.set_xlabel(r"Re $\lambda$"); ax.set_ylabel(r"Im $\lambda$")
+        rows = [f"s{s}: {fp[f's{s}'][float(az)]['max_re']:.3f} vs {fp[f's{s}'][float(az)]['edge']:.3f}"
+                for s in seeds if fp[f"s{s}"]["found"]]
+        ax.set_title(f"α_z = {az:g}: max Re λ vs λ_e\n" + ", ".join(rows), fontsize=7)
+        ax.legend(fontsize=6, loc="lower left")
+    fig.suptitle(caption, fontsize=8)
+    return fig
