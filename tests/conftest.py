@@ -2,6 +2,7 @@
 execution per notebook shared by every test that needs it, started in the background as the session
 begins so the notebooks run beside the unit tests."""
 import os
+from pathlib import Path
 
 # Unit tests only: notebooks executed by the runner keep the inline backend.
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -89,3 +90,25 @@ def free_port():
             return s.getsockname()[1]
 
     return pick
+
+
+@pytest.fixture(scope="session")
+def wait_for_http():
+    """`wait_for_http(url, proc, timeout, log, what)`: poll `url` until it answers; fail the test with
+    the tail of `log` if `proc` (a test server) exits first or `timeout` seconds pass."""
+    import time
+    import urllib.request
+
+    def wait(url: str, proc, timeout: float, log, what: str) -> None:
+        deadline = time.time() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2).read()
+                return
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    state = "exited" if proc.poll() is not None else f"did not start within {timeout:g} s"
+                    pytest.fail(f"{what} {state}: {Path(log).read_text()[-2000:]}")
+                time.sleep(0.5)
+
+    return wait

@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory, free_port):
+def lab(tmp_path_factory, free_port, wait_for_http):
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) to run the browser test")
     pytest.importorskip("playwright.sync_api", reason="playwright (the dev extra) is not installed")
@@ -51,15 +50,8 @@ def lab(tmp_path_factory, free_port):
                              "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    pytest.fail("JupyterLab did not start: " + (work / "lab.log").read_text()[-2000:])
-                time.sleep(0.5)
+        log.flush()
+        wait_for_http(f"http://127.0.0.1:{port}/api/status?token={token}", proc, 90, work / "lab.log", "JupyterLab")
         yield {"url": f"http://127.0.0.1:{port}", "token": token, "dir": nb_dir}
     finally:
         proc.terminate()

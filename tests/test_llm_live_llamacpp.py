@@ -9,7 +9,6 @@ import importlib.util
 import os
 import subprocess
 import time
-import urllib.request
 
 import pytest
 
@@ -26,7 +25,7 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def llama_server(tmp_path_factory, free_port):
+def llama_server(tmp_path_factory, free_port, wait_for_http):
     port = free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with open(log, "w") as fh:
@@ -34,16 +33,7 @@ def llama_server(tmp_path_factory, free_port):
                                 env={**os.environ, "OMP_NUM_THREADS": "1"})
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        for _ in range(240):
-            if proc.poll() is not None:
-                pytest.fail(f"llama.cpp server exited: {log.read_text()[-2000:]}")
-            try:
-                urllib.request.urlopen(f"{url}/models", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("llama.cpp server did not start within 120 s")
+        wait_for_http(f"{url}/models", proc, 120, log, "llama.cpp server")
         yield url
     finally:
         proc.terminate()

@@ -153,18 +153,27 @@ def parse_sha256sums(text: str) -> dict[str, str]:
     return out
 
 
-def verify_file(data_dir: Path, relpath: str, expected: Mapping[str, str] | None = None) -> Path:
-    """Check one file against the pinned SHA-256 and return its path; raise ChecksumError otherwise."""
+def _pinned_path(data_dir, relpath: str, expected: Mapping[str, str] | None) -> tuple[Path, str]:
+    """The path of one pinned file and its pinned SHA-256; ChecksumError if it is not pinned or missing."""
     expected = PINNED_SHA256 if expected is None else expected
     if relpath not in expected:
         raise ChecksumError(f"{relpath}: not in the pinned checksum list; refusing to unpickle it")
     path = Path(data_dir) / relpath
     if not path.is_file():
         raise ChecksumError(f"{relpath}: missing from {data_dir}")
-    digest = sha256_file(path)
-    if digest != expected[relpath]:
+    return path, expected[relpath]
+
+
+def _check_digest(relpath: str, digest: str, pinned: str) -> None:
+    if digest != pinned:
         raise ChecksumError(f"{relpath}: SHA-256 mismatch (got {digest[:12]}…, expected "
-                            f"{expected[relpath][:12]}…); refusing to unpickle it")
+                            f"{pinned[:12]}…); refusing to unpickle it")
+
+
+def verify_file(data_dir: Path, relpath: str, expected: Mapping[str, str] | None = None) -> Path:
+    """Check one file against the pinned SHA-256 and return its path; raise ChecksumError otherwise."""
+    path, pinned = _pinned_path(data_dir, relpath, expected)
+    _check_digest(relpath, sha256_file(path), pinned)
     return path
 
 
@@ -186,17 +195,9 @@ def verify_checksums(data_dir: str | os.PathLike | None = None) -> dict[str, boo
 def read_verified_bytes(data_dir, relpath: str, expected: Mapping[str, str] | None = None) -> bytes:
     """The bytes of one pinned file, read once and checked against its SHA-256: the caller
     unpickles exactly the bytes that were hashed (a file swapped after the check is never read)."""
-    expected = PINNED_SHA256 if expected is None else expected
-    if relpath not in expected:
-        raise ChecksumError(f"{relpath}: not in the pinned checksum list; refusing to unpickle it")
-    path = Path(data_dir) / relpath
-    if not path.is_file():
-        raise ChecksumError(f"{relpath}: missing from {data_dir}")
+    path, pinned = _pinned_path(data_dir, relpath, expected)
     blob = path.read_bytes()
-    digest = hashlib.sha256(blob).hexdigest()
-    if digest != expected[relpath]:
-        raise ChecksumError(f"{relpath}: SHA-256 mismatch (got {digest[:12]}…, expected "
-                            f"{expected[relpath][:12]}…); refusing to unpickle it")
+    _check_digest(relpath, hashlib.sha256(blob).hexdigest(), pinned)
     return blob
 
 

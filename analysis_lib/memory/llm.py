@@ -298,9 +298,8 @@ class OpenAIBackend(Backend):
         return min(self.config.backoff_max, self.config.backoff_base * 2 ** attempt)
 
     def _request(self, messages, json_mode: bool, seed_offset: int, max_tokens: int | None) -> dict:
-        rf = {"type": "json_object"} if json_mode else None
-        return canonical_request(self.model, messages, self.config.temperature, self.config.seed + seed_offset,
-                                 max_tokens or self.config.max_tokens, rf)
+        return _request_for(self.model, (self.config.temperature, self.config.seed, self.config.max_tokens), messages,
+                            json_mode, seed_offset, max_tokens)
 
     def complete(self, messages, *, json_mode: bool = False, seed_offset: int = 0, max_tokens: int | None = None):
         import openai
@@ -360,6 +359,15 @@ class OpenAIBackend(Backend):
         raise LLMError(f"LLM request failed after {self.config.max_retries + 1} attempts: {last}")
 
 
+def _request_for(model: str, params: tuple, messages, json_mode: bool, seed_offset: int, max_tokens: int | None) -> dict:
+    """The canonical request of one completion, shared by the live backend and the cache readers so
+    that a cached answer is found under exactly the key its live request stored it with;
+    params = (temperature, base seed, default max_tokens)."""
+    t, seed, mt = params
+    return canonical_request(model, messages, t, seed + seed_offset, max_tokens or mt,
+                             {"type": "json_object"} if json_mode else None)
+
+
 class CacheBackend(Backend):
     """Answers from the disk cache only (mode `cache`); a miss raises `CacheMiss`."""
 
@@ -377,9 +385,7 @@ class CacheBackend(Backend):
         self._params = (temperature, seed, max_tokens)
 
     def complete(self, messages, *, json_mode: bool = False, seed_offset: int = 0, max_tokens: int | None = None):
-        t, s, mt = self._params
-        req = canonical_request(self.model, messages, t, s + seed_offset, max_tokens or mt,
-                                {"type": "json_object"} if json_mode else None)
+        req = _request_for(self.model, self._params, messages, json_mode, seed_offset, max_tokens)
         hit = self.cache.get(req)
         if hit is None:
             raise CacheMiss(f"not in the cache ({self.cache.folder}); run once in live mode to fill it")
@@ -401,9 +407,7 @@ class CachedBackend(Backend):
         self._params = (temperature, seed, max_tokens)
 
     def complete(self, messages, *, json_mode: bool = False, seed_offset: int = 0, max_tokens: int | None = None):
-        t, s, mt = self._params
-        req = canonical_request(self.model, messages, t, s + seed_offset, max_tokens or mt,
-                                {"type": "json_object"} if json_mode else None)
+        req = _request_for(self.model, self._params, messages, json_mode, seed_offset, max_tokens)
         hit = self.cache.get(req)
         if hit is not None:
             self._count("cache_hits")

@@ -286,10 +286,12 @@ def run_sgd_baseline(p: SGDBaselineParams, progress: bool = False) -> tuple[np.n
 # ====================================================================== F5/F6: matrix sensing
 @dataclass(frozen=True)
 class MSParams:
-    """F5: matrix sensing, phase 1 (GD to interpolation) then label-noise SGDM over (η, 1−β, seed).
+    """F5/F8: matrix sensing, phase 1 (GD to interpolation) then label-noise SGDM over (η, 1−β, seed).
 
     Seeds are independent label-noise streams from one problem instance and phase-1 state (our
-    operationalisation). T_occ counts steps with ||UUᵀ − X*||_F ≥ thr, checked every `every` steps."""
+    operationalisation). T_occ counts steps with ||UUᵀ − X*||_F ≥ thr, checked every `every` steps.
+    Horizon per η: H(η) = horizon·(max η/η)^horizon_scaling (`ms_horizons`); 0 gives one horizon
+    for all η (F5), 2/3 follows T* ∝ η^{−2/3} (F8, where η spans 1.5 decades)."""
 
     d: int = 10
     r: int = 1
@@ -306,12 +308,51 @@ class MSParams:
     horizon: int = 32_000
     every: int = 10
     seed: int = 5
+    horizon_scaling: float = 0.0
+
+
+_MS_FULL = dict(etas=(0.08, 0.056, 0.04, 0.028, 0.02, 0.014, 0.01), one_minus_betas=tuple(np.geomspace(5e-4, 0.03, 20)),
+                n_seeds=16, horizon=40_000)
 
 
 def ms_params(quick: bool = True, **overrides) -> MSParams:
-    full = dict(etas=(0.08, 0.056, 0.04, 0.028, 0.02, 0.014, 0.01), one_minus_betas=tuple(np.geomspace(5e-4, 0.03, 20)),
-                n_seeds=16, horizon=40_000)
-    return _preset(MSParams, quick, {"quick": {}, "full": full}, overrides)
+    return _preset(MSParams, quick, {"quick": {}, "full": _MS_FULL}, overrides)
+
+
+def ms_eps2_params(quick: bool = True, **overrides) -> MSParams:
+    """F5, second setting (the spec's): ε = 0.005, thr = 0.4, H = 24k on the same d = 10 instance and
+    the same η / 1−β grids as F5 (FULL only in the notebook; the QUICK preset is F5's QUICK grid)."""
+    eps2 = dict(eps=0.005, thr=0.4, horizon=24_000)
+    return _preset(MSParams, quick, {"quick": eps2, "full": {**_MS_FULL, **eps2}}, overrides)
+
+
+def ms_map_params(quick: bool = True, **overrides) -> MSParams:
+    """F8 (FULL): a second, larger instance, d = 20, r = 2, n = 100, for the heat map T_occ(η, 1−β).
+
+    n = 100 rather than the spec's 150 (our operationalisation): with Gaussian A_i a rank-r PSD X* is
+    the only PSD interpolant once n exceeds the statistical dimension of the PSD cone's tangent cone,
+    ≈ rd − r(r−1)/2 + (d−r)(d−r+1)/4 ≈ 124 here, and at n = 150 phase-1 GD indeed ended at X*
+    (error 2e-2, 5e-6 after a Gauss–Newton polish), leaving phase 2 nothing to do. At n = 100 GD
+    reaches L < 1e-12 in ≈ 19k steps with error ≈ 0.73 and λ_max ≈ 4.1. 6 η = 0.1·2^−k
+    (1.5 decades, η λ_max ≤ 0.42), 18 values of 1−β in [2e-4, 0.05] (step 1.38×, below the
+    2^{2/3} = 1.59× knee shift per η step), 16 seeds, H(η) = 10k·(0.1/η)^{2/3} ≈ 40 T_min.
+    The QUICK preset is a smoke-test size (the notebook's QUICK F8 re-plots the F5 grid)."""
+    full = dict(d=20, r=2, n=100, eps=0.01, thr=0.3, etas=tuple(float(e) for e in 0.1 * 2.0 ** -np.arange(6)),
+                one_minus_betas=tuple(np.geomspace(2e-4, 0.05, 18)), n_seeds=16, horizon=10_000, horizon_scaling=2 / 3,
+                seed=7)
+    quick = {**full, "etas": (0.1, 0.025), "one_minus_betas": tuple(np.geomspace(1e-3, 0.05, 6)), "n_seeds": 2,
+             "horizon": 1_000}
+    return _preset(MSParams, quick, {"quick": quick, "full": full}, overrides)
+
+
+def ms_horizons(p: MSParams) -> np.ndarray:
+    """H(η) = horizon·(max η/η)^horizon_scaling, rounded up to a multiple of 10·every steps."""
+    etas = np.asarray(p.etas, float)
+    positive("etas", etas)
+    if not np.isfinite(p.horizon_scaling) or p.horizon_scaling < 0:
+        raise ValueError(f"horizon_scaling must be a finite number >= 0; got {p.horizon_scaling!r}")
+    unit = 10 * p.every
+    return (np.ceil(p.horizon * (etas.max() / etas) ** p.horizon_scaling / unit - 1e-9) * unit).astype(np.int64)
 
 
 MS_PHASE1_FIELDS = ("d", "r", "n", "problem_seed", "init_scale", "phase1_lr", "phase1_tol")
@@ -343,6 +384,7 @@ class MSGridResult:
     final_error: np.ndarray  # (n_eta, n_beta, n_seed)
     phase1_error: float
     lambda_max: float
+    phase1_loss: float = float("nan")
 
     @property
     def x(self):
@@ -352,21 +394,65 @@ class MSGridResult:
     def T(self):
         return self.T_seed.mean(axis=-1)
 
+    @property
+    def horizons(self) -> np.ndarray:
+        """Horizon per η (`ms_horizons`)."""
+        return ms_horizons(self.params)
 
-def run_ms_grid(p: MSParams, model: MatrixSensing, U1: np.ndarray, progress: bool = False) -> MSGridResult:
-    """All (η, 1−β, seed) chains from U1 in one batch (same horizon for all)."""
+
+def _ms_grid_arrays(p: MSParams, model: MatrixSensing, U1: np.ndarray, progress: bool = False):
     etas, omb = np.asarray(p.etas, float), np.asarray(p.one_minus_betas, float)
     positive("etas", etas)
+    positive_int("n_seeds", p.n_seeds)
     in_range("one_minus_betas", omb, 0.0, 1.0, lo_open=True)
+    H = ms_horizons(p)
     grid = np.stack(np.meshgrid(np.arange(len(etas)), np.arange(len(omb)), np.arange(p.n_seeds), indexing="ij"),
                     -1).reshape(-1, 3)
-    run = sgdm_label_noise(model, U1, etas[grid[:, 0]], 1 - omb[grid[:, 1]], p.eps, p.horizon, noise_keys=grid[:, 2],
-                           seed=p.seed, every=p.every, observers={"T": Occupation(model.test_error, p.thr)},
-                           progress=progress)
+    run = sgdm_label_noise(model, U1, etas[grid[:, 0]], 1 - omb[grid[:, 1]], p.eps, int(H.max()),
+                           noise_keys=grid[:, 2], seed=p.seed, horizon=H[grid[:, 0]], every=p.every,
+                           observers={"T": Occupation(model.test_error, p.thr)}, progress=progress)
     shape = (len(etas), len(omb), p.n_seeds)
-    return MSGridResult(p, run.observed["T"].reshape(shape), run.diverged.reshape(shape).mean(-1),
-                        model.test_error(run.W).reshape(shape), float(model.test_error(U1[None])[0]),
-                        float(model.lambda_max(U1[None])[0]))
+    return run.observed["T"].reshape(shape), run.diverged.reshape(shape).mean(-1), model.test_error(run.W).reshape(shape)
+
+
+def _ms_result(p: MSParams, model: MatrixSensing, U1: np.ndarray, arrays) -> MSGridResult:
+    W1 = U1[None]
+    return MSGridResult(p, *arrays, float(model.test_error(W1)[0]), float(model.lambda_max(W1)[0]),
+                        float(model.loss(W1)[0]))
+
+
+def run_ms_grid(p: MSParams, model: MatrixSensing, U1: np.ndarray, progress: bool = False) -> MSGridResult:
+    """All (η, 1−β, seed) chains from U1 in one batch; chain horizons H(η) from `ms_horizons`
+    (one horizon for all when horizon_scaling = 0)."""
+    return _ms_result(p, model, U1, _ms_grid_arrays(p, model, U1, progress))
+
+
+def ms_grid_row(p: MSParams, U1: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One η row of `run_ms_grid` (p has a single η): (T_seed, diverged, final_error). The same
+    numbers as that row of the whole batch, since a seed's noise stream depends only on its key."""
+    if len(p.etas) != 1:
+        raise ValueError(f"ms_grid_row needs a single eta; got etas={p.etas!r}")
+    model = MatrixSensing.make(p.d, p.r, p.n, p.problem_seed)
+    return _ms_grid_arrays(p, model, np.asarray(U1, float))
+
+
+def run_ms_grid_cached(p: MSParams, cache_dir: str | Path | None = None, progress: bool = False) -> MSGridResult:
+    """`ms_phase1` (cached) then `run_ms_grid` as one job per η (`ms_grid_row`, each with its own
+    horizon), run side by side on local processes and cached under `cache_dir` by the row's
+    parameters, its phase-1 state and the code (None: not cached). Used for the FULL-only grids
+    (F5's second ε, F8)."""
+    from ..sweep import sweep
+
+    model, U1, _ = ms_phase1(p, cache_dir)
+    H = ms_horizons(p)
+    points = [dict(p=replace(p, etas=(float(e),), horizon=int(h), horizon_scaling=0.0), U1=U1)
+              for e, h in zip(p.etas, H)]
+    parallel = len(points) > 1
+    rows = sweep(ms_grid_row, points, executor=None if parallel else "serial", progress=progress,
+                 max_workers=min(len(points), os.cpu_count() or 1), desc=f"matrix sensing d={p.d} (η rows)",
+                 cache_dir=cache_dir)
+    arrays = tuple(np.concatenate([r[i] for r in rows], axis=0) for i in range(3))
+    return _ms_result(p, model, U1, arrays)
 
 
 @dataclass
@@ -536,7 +622,7 @@ class MSFits:
 def fit_ms(res: MSGridResult, n_boot: int = 200, rng=0) -> MSFits:
     """Knee/argmin exponents, T_min slope and right-branch slopes of the matrix-sensing grid (F5)."""
     etas = np.asarray(res.params.etas, float)
-    H = np.full(len(etas), res.params.horizon)
+    H = res.horizons
     kw = dict(n_boot=n_boot, rng=rng)
     gk = fit_optimum(res.x, res.T_seed, etas, H, "omb", "knee", **kw)
     ok = np.isfinite(gk.y)
