@@ -340,9 +340,9 @@ def ms_map_params(quick: bool = True, **overrides) -> MSParams:
     full = dict(d=20, r=2, n=100, eps=0.01, thr=0.3, etas=tuple(float(e) for e in 0.1 * 2.0 ** -np.arange(6)),
                 one_minus_betas=tuple(np.geomspace(2e-4, 0.05, 18)), n_seeds=16, horizon=10_000, horizon_scaling=2 / 3,
                 seed=7)
-    quick = {**full, "etas": (0.1, 0.025), "one_minus_betas": tuple(np.geomspace(1e-3, 0.05, 6)), "n_seeds": 2,
-             "horizon": 1_000}
-    return _preset(MSParams, quick, {"quick": quick, "full": full}, overrides)
+    tiny = {**full, "etas": (0.1, 0.025), "one_minus_betas": tuple(np.geomspace(1e-3, 0.05, 6)), "n_seeds": 2,
+            "horizon": 1_000}
+    return _preset(MSParams, quick, {"quick": tiny, "full": full}, overrides)
 
 
 def ms_horizons(p: MSParams) -> np.ndarray:
@@ -612,6 +612,7 @@ class MSFits:
     tmin: ExponentFit
     right_branch: np.ndarray
     knee_prefactor: float  # C in 1−β_knee = C η^{2/3} (least squares in log space with slope fixed at 2/3)
+    knee_prefactor_linear: float = float("nan")  # C₁ of the γ = 1 alternative 1−β_knee = C₁ η (same fit)
 
     def knee_at(self, eta: float) -> float:
         """Knee 1−β at η from the fitted power law (slope and intercept of the knee fit)."""
@@ -619,17 +620,80 @@ class MSFits:
         return float(np.exp(intercept) * eta ** slope)
 
 
+def _prefactor(etas, knees, gamma: float) -> float:
+    """C in knee = C η^γ with γ fixed: exp(mean(log knee − γ log η)) over the defined knees."""
+    ok = np.isfinite(knees)
+    return float(np.exp(np.mean(np.log(knees[ok]) - gamma * np.log(etas[ok])))) if ok.any() else float("nan")
+
+
 def fit_ms(res: MSGridResult, n_boot: int = 200, rng=0) -> MSFits:
-    """Knee/argmin exponents, T_min slope and right-branch slopes of the matrix-sensing grid (F5)."""
+    """Knee/argmin exponents, T_min slope and right-branch slopes of a matrix-sensing grid (F5, F8),
+    each row judged against its own horizon (`MSGridResult.horizons`)."""
     etas = np.asarray(res.params.etas, float)
     H = res.horizons
     kw = dict(n_boot=n_boot, rng=rng)
     gk = fit_optimum(res.x, res.T_seed, etas, H, "omb", "knee", **kw)
-    ok = np.isfinite(gk.y)
-    C = float(np.exp(np.mean(np.log(gk.y[ok]) - (2 / 3) * np.log(etas[ok])))) if ok.any() else float("nan")
     return MSFits(gk, fit_optimum(res.x, res.T_seed, etas, H, "omb", "argmin", **kw),
                   fit_optimum(res.x, res.T_seed, etas, H, "tstar", "knee", **kw),
-                  right_branch_slopes(res.x, res.T, H), C)
+                  right_branch_slopes(res.x, res.T, H), _prefactor(etas, gk.y, 2 / 3), _prefactor(etas, gk.y, 1.0))
+
+
+@dataclass
+class KneeRatio:
+    """Ratio of the knees of two grids at equal η (ε-scaling of F5): geometric means over the η
+    where both knees are defined, with percentile bootstrap CIs over seeds."""
+
+    ratio: float
+    ci: tuple
+    knee_a: float
+    ci_a: tuple
+    knee_b: float
+    ci_b: tuple
+    n_eta: int
+
+    @property
+    def log_halfwidths(self) -> tuple[float, float]:
+        """Half-widths of the two knees' CIs in log space, (log hi − log lo)/2."""
+        return tuple(float(np.log(c[1] / c[0]) / 2) for c in (self.ci_a, self.ci_b))
+
+
+def ms_knee_ratio(res_a: MSGridResult, res_b: MSGridResult, n_boot: int = 200, rng=0) -> KneeRatio:
+    r"""$R = \exp\,\mathrm{mean}_\eta[\log x_c^a(\eta) - \log x_c^b(\eta)]$, the knee ratio of grid a to
+    grid b at equal η; the (ηε)^{2/3} law predicts $R = (\varepsilon_a/\varepsilon_b)^{2/3}$. The two
+    grids must share η, 1−β and the seed count; seeds are resampled jointly (the grids share noise
+    keys), and each grid's geometric-mean knee gets its own CI from the same resamples."""
+    pa, pb = res_a.params, res_b.params
+    if not (len(pa.etas) == len(pb.etas) and len(res_a.x) == len(res_b.x) and np.allclose(pa.etas, pb.etas)
+            and np.allclose(res_a.x, res_b.x) and pa.n_seeds == pb.n_seeds):
+        raise ValueError("res_a and res_b must share etas, one_minus_betas and n_seeds")
+    Ha, Hb = res_a.horizons, res_b.horizons
+    rng = np.random.default_rng(rng)
+    positive_int("n_boot", n_boot, minimum=10)
+
+    def log_knees(Ta, Tb):
+        ka = metrics.optimum_per_row(res_a.x, Ta, Ha, method="knee")[0]
+        kb = metrics.optimum_per_row(res_b.x, Tb, Hb, method="knee")[0]
+        ok = np.isfinite(ka) & np.isfinite(kb)
+        if not ok.any():
+            return np.nan, np.nan, 0
+        return float(np.mean(np.log(ka[ok]))), float(np.mean(np.log(kb[ok]))), int(ok.sum())
+
+    la, lb, n_eta = log_knees(res_a.T, res_b.T)
+    boots = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, pa.n_seeds, pa.n_seeds)
+        boots.append(log_knees(res_a.T_seed[..., idx].mean(-1), res_b.T_seed[..., idx].mean(-1))[:2])
+    boots = np.array(boots)
+    boots = boots[np.all(np.isfinite(boots), axis=1)]
+    if len(boots) < n_boot // 2:
+        nan2 = (float("nan"), float("nan"))
+        return KneeRatio(float(np.exp(la - lb)), nan2, float(np.exp(la)), nan2, float(np.exp(lb)), nan2, n_eta)
+
+    def ci(v):
+        return tuple(float(np.exp(q)) for q in np.quantile(v, [0.025, 0.975]))
+
+    return KneeRatio(float(np.exp(la - lb)), ci(boots[:, 0] - boots[:, 1]), float(np.exp(la)), ci(boots[:, 0]),
+                     float(np.exp(lb)), ci(boots[:, 1]), n_eta)
 
 
 # ====================================================================== F9 (FULL): digits MLP stand-in

@@ -175,21 +175,42 @@ def plot_ms_curves(curves, reference_trace, thr):
     return _tidy(fig)
 
 
-def plot_ms_heatmap(res, fits):
-    """F8: matrix-sensing T_occ(η, 1−β) as a heat map (log colour scale, seed means; censored cells
-    hatched by the colour at the horizon) with the knees and the line 1−β = C η^{2/3} (C fitted)."""
+def _log_edges(v):
+    """Cell edges of a sorted positive grid, at the geometric midpoints (ends mirrored)."""
+    lv = np.log(np.asarray(v, float))
+    if len(lv) == 1:
+        return np.exp(lv[0] + np.array([-0.5, 0.5]))
+    mid = (lv[1:] + lv[:-1]) / 2
+    return np.exp(np.concatenate([[2 * lv[0] - mid[0]], mid, [2 * lv[-1] - mid[-1]]]))
+
+
+def plot_ms_heatmap(res, fits, caption: str | None = None):
+    """F8: matrix-sensing T_occ(η, 1−β) as a heat map (log colour scale, seed means; cells censored
+    at their row's horizon, T > H(η)/2, dotted) with the knees, the fitted line 1−β = C η^{2/3} and the
+    γ = 1 alternative 1−β = C₁ η (both prefactors fitted to the knees, slopes fixed)."""
     from matplotlib.colors import LogNorm
 
-    fig, (ax,) = _fig(w=5.2, h=3.8)
+    fig, (ax,) = _fig(w=5.4, h=4.0)
     etas, x = np.asarray(res.params.etas, float), res.x
-    m = ax.pcolormesh(etas, x, res.T.T, norm=LogNorm(), shading="nearest", cmap="viridis")
-    fig.colorbar(m, ax=ax, label=r"$T_\mathrm{occ}$")
+    order = np.argsort(etas)
+    m = ax.pcolormesh(_log_edges(etas[order]), _log_edges(x), res.T[order].T, norm=LogNorm(), shading="flat",
+                      cmap="viridis")
+    fig.colorbar(m, ax=ax, label=r"$T_\mathrm{occ}$ (seed mean)")
+    cens = res.T > 0.5 * np.asarray(res.horizons, float)[:, None]
+    ie, ib = np.nonzero(cens)
+    ax.plot(etas[ie], x[ib], ".", color="0.85", ms=2, label="censored (T > H/2)")
     ok = np.isfinite(fits.gamma_knee.y)
-    ax.plot(etas[ok], fits.gamma_knee.y[ok], "ws", ms=5, label="knee")
+    ax.plot(etas[ok], fits.gamma_knee.y[ok], "ws", ms=5, mec="k", label=f"knee (slope {fits.gamma_knee.slope:.2f})")
     ee = np.geomspace(etas.min(), etas.max(), 50)
     ax.plot(ee, fits.knee_prefactor * ee ** (2 / 3), "w--", lw=1.2, label=rf"${fits.knee_prefactor:.3g}\,\eta^{{2/3}}$")
+    c1 = getattr(fits, "knee_prefactor_linear", float("nan"))
+    if np.isfinite(c1):
+        ax.plot(ee, c1 * ee, "r:", lw=1.4, label=rf"${c1:.3g}\,\eta$ (γ = 1)")
     ax.set_xscale("log"), ax.set_yscale("log"), ax.set_xlabel(r"$\eta$"), ax.set_ylabel(r"$1-\beta$")
-    ax.set_title(f"matrix sensing, ε={res.params.eps:g}", fontsize=9), ax.legend(fontsize=7, loc="lower right")
+    p = res.params
+    title = f"matrix sensing d={p.d}, r={p.r}, n={p.n}, ε={p.eps:g}, {p.n_seeds} seeds"
+    ax.set_title(title if caption is None else f"{title}\n{caption}", fontsize=8)
+    ax.legend(fontsize=6.5, loc="lower right")
     return _tidy(fig)
 
 
