@@ -78,7 +78,9 @@ def test_live_small_model_is_not_fit_to_score(llama_server, monkeypatch, tmp_pat
     monkeypatch.setenv(llm.ENV_BASE_URL, llama_server)
     monkeypatch.setenv(llm.ENV_MODEL, llm.LLAMA_ALIAS)
     monkeypatch.delenv(llm.ENV_API_KEY, raising=False)
-    backend = llm.make_backend("live", cache_dir=tmp_path)
+    # one request at a time: the server runs one generation at a time on one thread, so parallel requests
+    # only queue, time out and are computed again; the answers are short, 1024 tokens bound a rambling one
+    backend = llm.make_backend("live", cache_dir=tmp_path, concurrency=1, timeout=900.0, max_tokens=1024)
     t0 = time.perf_counter()
     res = V.validate_backend(backend, register=False)
     print(f"\nvalidate_backend(SmolLM2-135M via llama.cpp) in {time.perf_counter() - t0:.0f} s, "

@@ -250,6 +250,17 @@ def test_validate_backend_on_the_stored_replay():
     assert not v35.fit and "NOT fit" in v35.reason
 
 
+def test_validate_backend_on_a_scorer_that_recalls_nothing():
+    """SmolLM2 via llama.cpp gave no valid clause list for any recall: P_rec is constant, r undefined.
+    That is a verdict (not fit), not a crash."""
+    _need_data()
+    vd = V.load_validation_data()
+    v = V.validate_backend(V.StoredScoresBackend(vd.clauses, vd.recalls, [[] for _ in vd.recalls], model="mute"), vd,
+                           register=False)
+    assert not v.fit and np.isnan(v.r["mean_human"]) and v.kappa["majority"] == pytest.approx(0.0)
+    assert "undefined" in v.reason and "NOT fit" in v.reason
+
+
 def test_validated_live_backend_stops_warning(tmp_path):
     """A live backend warns until validate_backend finds it fit (here: a fake server whose model is
     registered fit by hand, since the fake scorer is not fit on human recalls)."""

@@ -113,10 +113,17 @@ class BackendValidation:
         return [(k, self.r[k if k != "majority" else "mean_human"], self.kappa[k]) for k in ("majority", "a1", "a2", "a3")]
 
 
+def _r_or_nan(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson r, or NaN where either side is constant (a scorer that recalls nothing, or the same
+    clauses for every recall, has no P_rec profile to correlate: it is not fit, and says why)."""
+    return pearson(x, y) if np.ptp(x) > 0 and np.ptp(y) > 0 else float("nan")
+
+
 def _agreement(H: np.ndarray, Hs: dict) -> tuple[dict, dict]:
     majority = sum(Hs[a] for a in D.ValidationSet.RATERS) >= 2
     human = np.mean([Hs[a].mean(0) for a in D.ValidationSet.RATERS], axis=0)
-    r = {"mean_human": pearson(H.mean(0), human), **{a: pearson(H.mean(0), Hs[a].mean(0)) for a in D.ValidationSet.RATERS}}
+    p = H.mean(0)
+    r = {"mean_human": _r_or_nan(p, human), **{a: _r_or_nan(p, Hs[a].mean(0)) for a in D.ValidationSet.RATERS}}
     k = {"majority": cohen_kappa(H, majority), **{a: cohen_kappa(H, Hs[a]) for a in D.ValidationSet.RATERS}}
     return r, k
 
@@ -135,8 +142,10 @@ def validate_backend(backend: Backend, data: ValidationData | None = None, *, pr
     Hs = {k: hit_matrix(v, L) for k, v in data.scores.items()}
     r, k = _agreement(hit_matrix(scores, L), Hs)
     r4, k4 = _agreement(Hs["gpt4"], Hs)
-    fit = bool(r["mean_human"] >= FIT_R and k["majority"] >= FIT_KAPPA and not rep.invalid)
-    reason = (f"r(mean human) {r['mean_human']:.3f} (needs ≥ {FIT_R}), κ(majority) {k['majority']:.3f} (needs ≥ "
+    fit = bool(r["mean_human"] >= FIT_R and k["majority"] >= FIT_KAPPA and not rep.invalid)  # NaN: not fit
+    constant = "its P_rec is the same for every clause (e.g. no valid clause recalled), so r is undefined; " \
+        if not np.isfinite(r["mean_human"]) else ""
+    reason = constant + (f"r(mean human) {r['mean_human']:.3f} (needs ≥ {FIT_R}), κ(majority) {k['majority']:.3f} (needs ≥ "
               f"{FIT_KAPPA}), {len(rep.invalid)} invalid answers; stored GPT-4: r {r4['mean_human']:.3f}, "
               f"κ {k4['majority']:.3f}")
     out = BackendValidation(backend.name, backend.model, r, k, {"r": r4["mean_human"], "kappa": k4["majority"]},
