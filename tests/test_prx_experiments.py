@@ -239,6 +239,11 @@ def test_run_order_longest_first_and_costs_positive():
     assert all(j["dtype"] == "float32" for f, _, j in jobs if f == "f7c" and j["kind"] == "mle")
     assert all(j["dtype"] == "float64" for f, _, j in ex.simulation_jobs(ex.sizes(_cfg(True)), 0)
                if f == "f7c" and j["kind"] == "mle")
+    full_jobs = ex.simulation_jobs(ex.sizes(_cfg(True)), 0)
+    assert all(j["dtype"] == "float32" for f, _, j in full_jobs if f in ("f8", "f9", "f10"))
+    # FULL: F7c's three (g_h, α_r) points share each seed's network, so they run as one batch per seed
+    f7c = [n for f, n, j in ex.batch_shared_networks(full_jobs) if f == "f7c" and j["kind"] == "mle_batch"]
+    assert sorted(len(n) for n in f7c) == [3, 3, 3]
 
 
 def test_extrapolate_inv_N_recovers_the_limit():

@@ -163,6 +163,19 @@ def test_float32_mle_agrees_before_the_trajectories_separate():
     assert abs(b["mle"] - a["mle"]) < 1e-3 * abs(a["mle"])
 
 
+def test_float32_batched_runs_agree_off_chaos():
+    """FULL's F8-F10 runs use float32 couplings in batches (`mle_runs`): away from chaos (a stable
+    or marginal network, where nothing amplifies round-off) the float32 batch gives the float64
+    single runs' MLE and variance to ~1e-5, so their sign and the chaos bracket cannot move."""
+    ps = [prx.PRXParams(g_h=1.8, alpha_r=50.0), prx.PRXParams(g_h=1.5, alpha_r=2.0)]
+    kw = dict(T=20.0, dt=0.1, transient=10.0, record_every=10)
+    batch = ly.mle_runs(ps, 200, 3, dtype="float32", init_scales=[0.01, 1.0], **kw)
+    for p, s, b in zip(ps, (0.01, 1.0), batch):
+        a = ly.mle_run(p, 200, 3, init_scale=s, **kw)
+        assert abs(b["mle"] - a["mle"]) < 1e-5 + 1e-4 * abs(a["mle"])
+        assert b["var_h"] == pytest.approx(a["var_h"], rel=1e-4, abs=1e-12)
+
+
 @pytest.mark.slow
 def test_float32_mle_agrees_at_claim_scale():
     """gating.mle.dmft_vs_sim at QUICK scale (N = 800, T = 400, dt = 0.1, seeds 0-2): the 3-seed

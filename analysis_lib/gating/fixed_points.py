@@ -300,6 +300,18 @@ class Census:
         return np.array([self.counts[n].mean() for n in self.N_list])
 
 
+def census_sweep(point_fn: Callable, point_jobs: dict, onset_jobs: Sequence[dict], desc: str, cache_dir=None,
+                 progress: bool = False, executor=None) -> dict:
+    """One `sweep` of `point_fn` over the named parameter points and the onset scan of a notebook's
+    census: {"points": {name: Census}, "onset": [Census per onset job]} (cached per job in FULL)."""
+    from ..sweep import sweep
+
+    names = list(point_jobs)
+    out = sweep(point_fn, [point_jobs[k] for k in names] + list(onset_jobs), executor, progress=progress, desc=desc,
+                cache_dir=cache_dir)
+    return {"points": dict(zip(names, out[:len(names)])), "onset": out[len(names):]}
+
+
 def run_census(make_field: Callable[[int, int], Field], make_starts: Callable[[int, int], np.ndarray],
                N_list: Sequence[int], n_networks: int, seed: int = 0, label: str = "",
                progress: bool = False, **kw) -> Census:

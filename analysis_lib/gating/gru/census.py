@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from ..fixed_points import random_starts
+from ..fixed_points import census_sweep, random_starts
 from ..params import ChoGRUParams, check_positive_int, check_seed
 from ..rmt.quadrature import R_gate
 from .meanfield import mf_branches
@@ -124,11 +124,9 @@ def gru_census_sizes(cfg) -> GRUCensusSizes:
 def run_gru_census(sz: GRUCensusSizes, seed: int = 0, cache_dir=None, progress: bool = False, executor=None) -> dict:
     """Notebook 01's census: {"points": {name: Census over sz.N_list}, "onset": [Census at N_onset
     along s_h ∈ onset_grid (s_r = 10, b_r = −2)]}, one `sweep` (cached per point in FULL)."""
-    from ...sweep import sweep
-
-    jobs = [dict(params=ChoGRUParams(s_h=a, s_r=b, b_r=c), N_list=sz.N_list, n_networks=sz.n_networks, seed=seed,
-                 n_random=sz.n_random, n_mf=sz.n_mf) for a, b, c in (GRU_CENSUS_POINTS[k] for k in sz.points)]
-    jobs += [dict(params=ChoGRUParams(s_h=float(s), s_r=10.0, b_r=-2.0), N_list=(sz.N_onset,), n_networks=sz.n_networks,
+    points = {k: dict(params=ChoGRUParams(s_h=a, s_r=b, b_r=c), N_list=sz.N_list, n_networks=sz.n_networks, seed=seed,
+                      n_random=sz.n_random, n_mf=sz.n_mf)
+              for k, (a, b, c) in ((k, GRU_CENSUS_POINTS[k]) for k in sz.points)}
+    onset = [dict(params=ChoGRUParams(s_h=float(s), s_r=10.0, b_r=-2.0), N_list=(sz.N_onset,), n_networks=sz.n_networks,
                   seed=seed + 1, n_random=sz.n_random, n_mf=sz.n_mf) for s in sz.onset_grid]
-    out = sweep(gru_census_point, jobs, executor, progress=progress, desc="GRU fixed-point census", cache_dir=cache_dir)
-    return {"points": dict(zip(sz.points, out[:len(sz.points)])), "onset": out[len(sz.points):]}
+    return census_sweep(gru_census_point, points, onset, "GRU fixed-point census", cache_dir, progress, executor)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from ..fixed_points import find_fixed_points, random_starts
+from ..fixed_points import census_sweep, find_fixed_points, random_starts
 from ..params import check_positive_int, check_seed
 from . import meanfield as mf
 from . import model as prx
@@ -109,15 +109,11 @@ def prx_census_sizes(cfg) -> PRXCensusSizes:
 def run_prx_census(sz: PRXCensusSizes, seed: int = 0, cache_dir=None, progress: bool = False, executor=None) -> dict:
     """Notebook 02's census at g_h = sz.g_h: {"points": {α_r: Census over sz.N_list}, "onset": [Census
     at N_onset along α_r ∈ onset_grid]}, one `sweep` (cached per point in FULL)."""
-    from ...sweep import sweep
-
-    jobs = [dict(p=prx.PRXParams(g_h=sz.g_h, alpha_r=a), N_list=sz.N_list, n_networks=sz.n_networks, seed=seed,
-                 n_random=sz.n_random, n_mf=sz.n_mf) for a in sz.alpha_r]
-    jobs += [dict(p=prx.PRXParams(g_h=sz.g_h, alpha_r=float(a)), N_list=(sz.N_onset,), n_networks=sz.n_networks,
+    points = {a: dict(p=prx.PRXParams(g_h=sz.g_h, alpha_r=a), N_list=sz.N_list, n_networks=sz.n_networks, seed=seed,
+                      n_random=sz.n_random, n_mf=sz.n_mf) for a in sz.alpha_r}
+    onset = [dict(p=prx.PRXParams(g_h=sz.g_h, alpha_r=float(a)), N_list=(sz.N_onset,), n_networks=sz.n_networks,
                   seed=seed + 1, n_random=sz.n_random, n_mf=sz.n_mf) for a in sz.onset_grid]
-    out = sweep(prx_census_point, jobs, executor, progress=progress, desc="PRX fixed-point census", cache_dir=cache_dir)
-    return {"points": dict(zip(sz.alpha_r, out[:len(sz.alpha_r)])), "onset": out[len(sz.alpha_r):]}
-
+    return census_sweep(prx_census_point, points, onset, "PRX fixed-point census", cache_dir, progress, executor)
 
 def fixed_point_spectrum_summary(g_h: float, alpha_r: float, alpha_z=(0.0, 20.0, 100.0), N: int = 300,
                                  seed: int = 0, n_starts: int = 4, tau_r: float = 1.0) -> dict:
@@ -139,14 +135,14 @@ def fixed_point_spectrum_summary(g_h: float, alpha_r: float, alpha_z=(0.0, 20.0,
                          "choose a point beyond the fixed-point line α_r,FP(g_h)")
     rng = np.random.default_rng(check_seed(seed) + 11)
     starts = math.sqrt(max(D_mf)) * rng.standard_normal((N, check_positive_int("n_starts", n_starts)))
-    found = find_fixed_points(prx_field(p, N, seed), starts, include_zero=False, batch=n_starts)
+    J = prx.make_couplings(N, seed)
+    found = find_fixed_points(PRXField(J.Jh, J.Jr, p), starts, include_zero=False, batch=n_starts)
     nonzero = found.q > 1e-8 * max(D_mf)  # LM from a mean-field start can still end at h = 0
     out = dict(found=bool(nonzero.any()), Delta_mf=float(max(D_mf)), n_starts=n_starts, n_converged=found.n_converged)
     if not nonzero.any():
         return out
     k = int(np.argmax(found.q))  # the nonzero root closest to the typical (MF) one
     h = found.roots[:, k]
-    J = prx.make_couplings(N, seed)
     ph = np.tanh(p.g_h * h + p.beta_h)
     z, r = J.Jz @ ph, J.Jr @ ph
     x = np.concatenate([h, z, r])

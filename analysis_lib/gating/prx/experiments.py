@@ -59,6 +59,9 @@ class Sizes:
     dtype_dmft_mle: str = "float32"         # couplings of the F7c runs: float32 is ~6× faster at N = 800
                                             # (memory-bound) and agrees within the 15 % tolerance
                                             # (tests/test_prx_lyapunov.py); FULL keeps float64 (5 % tolerance)
+    dtype_mle: str = "float64"              # couplings of the F8, F9 and F10 runs (float32 in FULL, N = 500-1000:
+                                            # ~2.5x faster; state and tangents stay float64, so a step agrees to
+                                            # float32 round-off and these figures' statistics with it)
     seeds: tuple = (0, 1, 2)                # MLE seeds (always 3: finite-N scatter ~10 %)
     seeds_tr: tuple = (0,)                  # transition runs: pinned seed in QUICK
     N_mem: int = 300                        # integrator / reset (F11)
@@ -87,7 +90,7 @@ def sizes(cfg) -> Sizes:
                  M_mc=500, N_lyap=150, T_lyap=400.0, az_lyap=(0.0, 5.0, 15.0), N_mle=500, T_mle=500.0,
                  az_mle=(0.0, 2.0, 5.0, 15.0, 50.0), N_dmft_mle=2000, T_dmft_mle=400.0,
                  dmft_mle_points=((4.0, 2.0), (3.0, 2.0), (6.0, 5.0)), N_pr=1000, T_pr=400.0, gh_pr=(3.0, 5.0),
-                 N_tr=1000, T_tr=1000.0, dt_mle=0.05, dtype_dmft_mle="float64", seeds_tr=(0, 1, 2),
+                 N_tr=1000, T_tr=1000.0, dt_mle=0.05, dtype_dmft_mle="float64", dtype_mle="float32", seeds_tr=(0, 1, 2),
                  phase_grid=(tuple(np.round(np.linspace(1.45, 1.99, 15), 3)),
                              tuple(np.round(np.geomspace(3.0, 60.0, 15), 2))), adjoint=True,
                  fs_N=(500, 1000, 2000, 4000), fs_seeds=(16, 8, 4, 2), fs_T=400.0,
@@ -125,7 +128,8 @@ def _mle_batch_job(runs):
     r0 = runs[0]
     return ly.mle_runs([P(**r["params"]) for r in runs], r0["N"], r0["seed"], T=r0["T"], dt=r0["dt"],
                        init_scales=[r.get("init_scale", 1.0) for r in runs], record_every=r0["record_every"],
-                       beta_h_after=r0.get("beta_h_after"), n_trace_units=[r.get("n_trace_units", 0) for r in runs])
+                       beta_h_after=r0.get("beta_h_after"), n_trace_units=[r.get("n_trace_units", 0) for r in runs],
+                       dtype=r0.get("dtype", "float64"))
 
 
 def run_job(kind: str, **kw):
@@ -219,8 +223,9 @@ def simulation_jobs(sz: Sizes, seed: int = 0) -> list[tuple[str, str, dict]]:
         for a in sz.ar_pr:
             for s in sz.seeds:
                 J.append(("f8", f"g{g:g}_ar{a:g}_s{s}", dict(kind="mle", params=dict(g_h=g, alpha_r=a), N=sz.N_pr,
-                                                            seed=s0 + s, T=sz.T_pr, dt=sz.dt_mle, record_every=10)))
-    tr = dict(N=sz.N_tr, T=sz.T_tr, dt=sz.dt_mle, record_every=10)
+                                                            seed=s0 + s, T=sz.T_pr, dt=sz.dt_mle, record_every=10,
+                                                            dtype=sz.dtype_mle)))
+    tr = dict(N=sz.N_tr, T=sz.T_tr, dt=sz.dt_mle, record_every=10, dtype=sz.dtype_mle)
     for s in sz.seeds_tr:
         J.append(("f9", f"small_ar50_s{s}", dict(kind="mle", params=dict(g_h=G_TR, alpha_r=50.0), seed=s0 + s,
                                                   init_scale=0.01, n_trace_units=TRACE_UNITS, **tr)))
@@ -265,7 +270,8 @@ def simulation_jobs(sz: Sizes, seed: int = 0) -> list[tuple[str, str, dict]]:
         for g in sz.phase_grid[0]:
             for a in sz.phase_grid[1]:
                 J.append(("f10", f"g{g:g}_ar{a:g}", dict(kind="mle", params=dict(g_h=g, alpha_r=a), N=sz.N_phase,
-                                                         seed=s0, T=sz.T_phase, dt=sz.dt_mle, record_every=10)))
+                                                         seed=s0, T=sz.T_phase, dt=sz.dt_mle, record_every=10,
+                                                         dtype=sz.dtype_mle)))
     return J
 
 
@@ -299,7 +305,8 @@ def job_cost(job: dict) -> float:
     return fixed.get(kind, 1.0)
 
 
-BATCHED_FIGURES = ("f9", "f10")  # their MLE runs share networks: batched (`batch_shared_networks`)
+BATCHED_FIGURES = ("f7c", "f7d", "f8", "f9", "f10")  # their MLE runs share networks (one seed, several parameter
+                                                     # points): batched (`batch_shared_networks`)
 MAX_BATCH = 60                     # runs per batch: 4 batches for the FULL 15 × 15 grid (2 workers, resumable)
 
 
@@ -319,7 +326,8 @@ def batch_shared_networks(jobs, figures=BATCHED_FIGURES, max_batch: int = MAX_BA
         if fig not in figures or job["kind"] != "mle" or job.get("k", 1) != 1:
             out.append((fig, name, job))
             continue
-        key = (fig, job["N"], job["seed"], job["T"], job["dt"], job["record_every"], job.get("beta_h_after"))
+        key = (fig, job["N"], job["seed"], job["T"], job["dt"], job["record_every"], job.get("beta_h_after"),
+               job.get("dtype", "float64"))
         if key not in groups or len(groups[key][1]) == max_batch:
             groups[key] = (len(out), [], [])
             out.append(None)

@@ -471,8 +471,8 @@ def plot_f3b_visited(visited: dict, alpha_z, seed: int, caption: str):
 
 def plot_f3c_fixed_point(fp: dict, alpha_z, seeds, caption: str):
     """F3c: the full Jacobian's spectrum at a nonzero fixed point (first seed with a root; one panel per
-    α_z) with the theory edge from the root's own statistics (dashed) and, left panel, the max Re λ of
-    every seed against its edge (inset text)."""
+    α_z) with the theory edge from the root's own statistics (dashed); every panel's title lists each
+    seed's max Re λ against its own edge."""
     fig, axes = plt.subplots(1, len(alpha_z), figsize=(4.0 * len(alpha_z), 3.6), squeeze=False)
     shown = next((s for s in seeds if fp[f"s{s}"]["found"]), None)
     for ax, az in zip(axes[0], alpha_z):
