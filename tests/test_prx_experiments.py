@@ -237,10 +237,8 @@ def test_run_order_longest_first_and_costs_positive():
     jobs = sorted(ex.batch_shared_networks(ex.simulation_jobs(q, 0)), key=lambda j: -ex.job_cost(j[2]))
     assert jobs[0][1] == "sim_az0"
     assert all(j["dtype"] == "float32" for f, _, j in jobs if f == "f7c" and j["kind"] == "mle")
-    assert all(j["dtype"] == "float64" for f, _, j in ex.simulation_jobs(ex.sizes(_cfg(True)), 0)
-               if f == "f7c" and j["kind"] == "mle")
     full_jobs = ex.simulation_jobs(ex.sizes(_cfg(True)), 0)
-    assert all(j["dtype"] == "float32" for f, _, j in full_jobs if f in ("f8", "f9", "f10"))
+    assert all(j["dtype"] == "float32" for f, _, j in full_jobs if f in ("f7c", "f7d", "f8", "f9", "f10") and j["kind"] == "mle")
     # FULL: F7c's three (g_h, α_r) points share each seed's network, so they run as one batch per seed
     f7c = [n for f, n, j in ex.batch_shared_networks(full_jobs) if f == "f7c" and j["kind"] == "mle_batch"]
     assert sorted(len(n) for n in f7c) == [3, 3, 3]
@@ -301,3 +299,15 @@ def test_visited_spectrum_az0_full_equals_fixed_point_form():
     d = mf.visited_spectrum_summary(3.0, 2.0, 0.0, N=60, seed=0, T=20.0)
     assert d["max_re"] == pytest.approx(d["max_re_fpform"], abs=1e-10)
     assert d["eigs"].size == 180 and np.isfinite(d["edge_visited"]) and d["frozen_fraction"] == 0.0
+
+
+def test_precompute_estimate_covers_every_full_job(capsys):
+    from analysis_lib.gating.prx import precompute
+
+    est = precompute.estimate(0)
+    n_jobs = len(ex.batch_shared_networks(ex.simulation_jobs(ex.sizes(_cfg(True)), 0)))
+    assert est["total"][0] == n_jobs == sum(n for f, (n, _) in est.items() if f != "total")
+    assert est["f7d"][1] > 0.3 * est["total"][1]  # the finite-size study dominates the FULL cost
+    assert precompute.main(["--estimate"]) == 0 and "CPU-h" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        precompute.main(["--workers", "0"])
