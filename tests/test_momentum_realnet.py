@@ -20,14 +20,24 @@ def tiny_net(n=24, d=6, width=5, seed=0):
 
 
 # ------------------------------------------------------------------ model
-def test_tanhnet_matches_teacher_student_and_finite_differences():
+def _reference_grad(net, W, Y):
+    """∇L of f(x) = Σ_j a_j tanh(w_j·x), written out with einsum (independent of TanhNet's matmuls)."""
+    a, Wm = W[:, :net.width], W[:, net.width:].reshape(len(W), net.width, net.d)
+    h = np.tanh(np.einsum("bjd,id->bij", Wm, net.X))
+    R = np.einsum("bij,bj->bi", h, a) - Y
+    ga = np.einsum("bi,bij->bj", R, h) / net.n
+    gW = np.einsum("bij,id->bjd", R[:, :, None] * (1 - h ** 2) * a[:, None, :], net.X) / net.n
+    return np.concatenate([ga, gW.reshape(len(W), -1)], axis=1)
+
+
+def test_tanhnet_matches_a_reference_gradient_and_finite_differences():
     net = tiny_net()
-    ts = models.TeacherStudentTanh(X=net.X, y=net.y, X_test=net.X_test, y_test=net.y_test, width=net.width)
     rng = np.random.default_rng(1)
     W = rng.standard_normal((3, net.dim))
     Y = net.y[None] + 0.1 * rng.standard_normal((3, net.n))
-    np.testing.assert_allclose(net.grad(W, Y), ts.grad(W, Y), atol=1e-13)
-    np.testing.assert_allclose(net.trace_gn(W), ts.trace_gn(W), rtol=1e-12)
+    np.testing.assert_allclose(net.grad(W, Y), _reference_grad(net, W, Y), atol=1e-13)
+    ts = models.TeacherStudentTanh.make(d=3, n=10, width=4, rng=0)  # the F7 problem is this network on teacher data
+    assert isinstance(ts, models.TanhNet) and ts.dim == 16 and np.all(np.abs(ts.y) < 1)
     np.testing.assert_allclose(net.trace_gn(W), np.sum(net.per_sample_grads(W) ** 2, axis=(1, 2)) / net.n, rtol=1e-12)
     h, v = 1e-6, rng.standard_normal(net.dim)
     fd = (net.loss(W[:1] + h * v, Y[:1]) - net.loss(W[:1] - h * v, Y[:1])) / (2 * h)
@@ -234,3 +244,25 @@ def test_binary_split_and_own_data_problem(tmp_path):
     folder = fake_fashion(tmp_path / "fm", n_train=40, n_test=20)
     net = rn.make_net(rn.NetProblem("fashion_mnist", data_dir=str(folder), n_train=32, width=3))
     assert net.X.shape == (32, 49) and len(net.X_test) == 28
+
+
+def test_poisoned_start_interpolates_the_clean_digits_and_generalises_worse():
+    """NetProblem(n_poison=k): phase 1 fits the clean points and k held-out digits with random labels
+    (which leave the test set); the start interpolates the clean points and scores below the default."""
+    clean, poisoned = rn.NetProblem(n_train=64), rn.NetProblem(n_train=64, n_poison=48)
+    net_c, net_p = rn.make_net(clean), rn.make_net(poisoned)
+    np.testing.assert_array_equal(net_p.X, net_c.X)
+    assert len(net_p.y_test) == len(net_c.y_test) - 48
+    np.testing.assert_array_equal(net_p.X_test, net_c.X_test[48:])  # the poison left the test set
+    w_c, w_p = rn.net_phase1_state(clean), rn.net_phase1_state(poisoned)
+    assert float(net_p.loss(w_p[None])[0]) < 1e-10  # on the manifold of the clean problem
+    acc_c = float(net_p.test_accuracy(w_c[None])[0])
+    acc_p = float(net_p.test_accuracy(w_p[None])[0])
+    assert acc_p < acc_c - 0.03
+
+
+def test_poisoned_start_rejects_bad_settings():
+    with pytest.raises(ValueError, match="n_poison"):
+        rn.make_net(rn.NetProblem(n_poison=10_000))
+    with pytest.raises(ValueError, match="n_poison"):
+        rn.make_net(rn.NetProblem("teacher_student", n_train=24, width=16, n_poison=4))

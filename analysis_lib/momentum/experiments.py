@@ -667,33 +667,22 @@ def ms_knee_ratio(res_a: MSGridResult, res_b: MSGridResult, n_boot: int = 200, r
             and np.allclose(res_a.x, res_b.x) and pa.n_seeds == pb.n_seeds):
         raise ValueError("res_a and res_b must share etas, one_minus_betas and n_seeds")
     Ha, Hb = res_a.horizons, res_b.horizons
-    rng = np.random.default_rng(rng)
-    positive_int("n_boot", n_boot, minimum=10)
+    n_eta = int(np.sum(np.isfinite(metrics.optimum_per_row(res_a.x, res_a.T, Ha, method="knee")[0])
+                       & np.isfinite(metrics.optimum_per_row(res_b.x, res_b.T, Hb, method="knee")[0])))
 
-    def log_knees(Ta, Tb):
-        ka = metrics.optimum_per_row(res_a.x, Ta, Ha, method="knee")[0]
-        kb = metrics.optimum_per_row(res_b.x, Tb, Hb, method="knee")[0]
+    def log_knees(T):  # T: (2, n_eta, n_beta) seed means of grids a and b
+        ka = metrics.optimum_per_row(res_a.x, T[0], Ha, method="knee")[0]
+        kb = metrics.optimum_per_row(res_b.x, T[1], Hb, method="knee")[0]
         ok = np.isfinite(ka) & np.isfinite(kb)
-        if not ok.any():
-            return np.nan, np.nan, 0
-        return float(np.mean(np.log(ka[ok]))), float(np.mean(np.log(kb[ok]))), int(ok.sum())
+        return (np.mean(np.log(ka[ok])), np.mean(np.log(kb[ok]))) if ok.any() else (np.nan, np.nan)
 
-    la, lb, n_eta = log_knees(res_a.T, res_b.T)
-    boots = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, pa.n_seeds, pa.n_seeds)
-        boots.append(log_knees(res_a.T_seed[..., idx].mean(-1), res_b.T_seed[..., idx].mean(-1))[:2])
-    boots = np.array(boots)
-    boots = boots[np.all(np.isfinite(boots), axis=1)]
-    if len(boots) < n_boot // 2:
-        nan2 = (float("nan"), float("nan"))
-        return KneeRatio(float(np.exp(la - lb)), nan2, float(np.exp(la)), nan2, float(np.exp(lb)), nan2, n_eta)
-
-    def ci(v):
-        return tuple(float(np.exp(q)) for q in np.quantile(v, [0.025, 0.975]))
-
-    return KneeRatio(float(np.exp(la - lb)), ci(boots[:, 0] - boots[:, 1]), float(np.exp(la)), ci(boots[:, 0]),
-                     float(np.exp(lb)), ci(boots[:, 1]), n_eta)
+    # one integer seed gives the three calls the same resamples: one joint bootstrap over seeds
+    seed = int(rng) if isinstance(rng, (int, np.integer)) else int(np.random.default_rng(rng).integers(2 ** 31))
+    T_seed = np.stack([res_a.T_seed, res_b.T_seed])
+    stats = [lambda T: np.subtract(*log_knees(T)), lambda T: log_knees(T)[0], lambda T: log_knees(T)[1]]
+    (lr, ci_r), (la, ci_a), (lb, ci_b) = (metrics.bootstrap_statistic(f, T_seed, n_boot, seed) for f in stats)
+    ex = lambda ci: tuple(float(np.exp(q)) for q in ci)  # noqa: E731
+    return KneeRatio(float(np.exp(lr)), ex(ci_r), float(np.exp(la)), ex(ci_a), float(np.exp(lb)), ex(ci_b), n_eta)
 
 
 # ====================================================================== F9 (FULL): digits MLP stand-in

@@ -203,7 +203,7 @@ def plot_ms_heatmap(res, fits, caption: str | None = None):
     ax.plot(etas[ok], fits.gamma_knee.y[ok], "ws", ms=5, mec="k", label=f"knee (slope {fits.gamma_knee.slope:.2f})")
     ee = np.geomspace(etas.min(), etas.max(), 50)
     ax.plot(ee, fits.knee_prefactor * ee ** (2 / 3), "w--", lw=1.2, label=rf"${fits.knee_prefactor:.3g}\,\eta^{{2/3}}$")
-    c1 = getattr(fits, "knee_prefactor_linear", float("nan"))
+    c1 = fits.knee_prefactor_linear
     if np.isfinite(c1):
         ax.plot(ee, c1 * ee, "r:", lw=1.4, label=rf"${c1:.3g}\,\eta$ (γ = 1)")
     ax.set_xscale("log"), ax.set_yscale("log"), ax.set_xlabel(r"$\eta$"), ax.set_ylabel(r"$1-\beta$")
@@ -285,4 +285,39 @@ def plot_realnet(res, fits, title: str = "digits tanh net"):
     d.axhline(res.params.thr_frac * res.phase1_trace, color="grey", ls=":", lw=1, label="threshold")
     d.set_xscale("log"), d.set_xlabel("step"), d.set_ylabel("Tr GN")
     d.set_title(f"(d) η={etas[i0]:.3g}", fontsize=8), d.legend(fontsize=6)
+    return _tidy(fig)
+
+
+def plot_generalisation(starts: dict, budget_factor: float = 4.0):
+    """F9c (issue 18 item 4): test accuracy at the budget B(η) = budget_factor·T_min(η) for each phase-1
+    start. `starts` maps a label to (RealNetResult, RealNetFits, `realnet.accuracy_at_budget` dict).
+    One panel per start: accuracy at the budget vs 1−β per η (seed means; the knee as a square, the
+    phase-1 accuracy dashed); last panel: the seed-mean accuracy curve over steps at the largest η,
+    at the knee cell and the cell 3× right of it, per start (the budget as a dotted line)."""
+    fig, axes = _fig(len(starts) + 1, w=4.2, h=3.5)
+    c = axes[-1]
+    for k, (ax, (label, (res, fits, gen))) in enumerate(zip(axes, starts.items())):
+        x = res.x
+        for i, eta in enumerate(res.etas):
+            if not np.isfinite(gen["budget"][i]):
+                continue
+            t = min(int(np.searchsorted(res.curve_steps[i], gen["budget"][i])), res.curve_steps.shape[1] - 1)
+            mean = np.nanmean(res.acc_curve[i, :, :, t], axis=-1)
+            line, = ax.plot(x, mean, "o-", ms=3, lw=1, label=f"η={eta:.3g}")
+            if np.isfinite(fits.knees[i]):
+                j = int(np.argmin(np.abs(np.log(x / fits.knees[i]))))
+                ax.plot(x[j], mean[j], "s", ms=7, color=line.get_color(), mec="k")
+        ax.axhline(gen["start"], color="0.4", ls="--", lw=1, label="phase-1 start")
+        ax.set_xscale("log"), ax.set_xlabel("1−β"), ax.set_ylabel(f"test accuracy at {budget_factor:g} T_min(η)")
+        ax.set_title(f"({'abcdef'[k]}) {label}", fontsize=9)
+        ax.legend(fontsize=6)
+        i = 0  # the largest η
+        if np.isfinite(fits.knees[i]):
+            for mult, ls in ((1.0, "-"), (3.0, ":")):
+                j = int(np.argmin(np.abs(np.log(x / (mult * fits.knees[i])))))
+                c.plot(res.curve_steps[i], np.nanmean(res.acc_curve[i, j], axis=0), ls=ls, color=f"C{k}",
+                       label=f"{label}: 1−β={x[j]:.2g} ({'knee' if mult == 1 else '3× knee'})")
+            c.axvline(gen["budget"][i], color=f"C{k}", ls=":", lw=0.8)
+    c.set_xscale("symlog", linthresh=100), c.set_xlabel("step"), c.set_ylabel("test accuracy")
+    c.set_title(f"({'abcdef'[len(starts)]}) accuracy vs step at η = {max(res.etas):.3g}", fontsize=9), c.legend(fontsize=6)
     return _tidy(fig)

@@ -38,7 +38,13 @@ class NetProblem:
     """Data and phase 1 of a stand-in. `problem`: "digits" (bundled), "teacher_student" (the F7
     instance: d = 4, n = 24, width 16), "fashion_mnist" / "cifar10" (from `data_dir`, pooled to
     7×7 / 8×8 grey features, ±1 targets: labels ≥ 5). Phase 1: GD (lr `phase1_lr`) on the clean
-    targets to L < `gd_tol`, then minimum-norm Gauss–Newton to L < `phase1_tol`."""
+    targets to L < `gd_tol`, then minimum-norm Gauss–Newton to L < `phase1_tol`.
+
+    `n_poison` > 0 (digits only) gives a poorly generalising start, the construction of Liu et al.
+    (2020, "bad global minima"): phase 1 fits the clean points *and* `n_poison` further held-out
+    digits with random ±1 labels (these leave the test set); phase 2 then trains on the clean points
+    only, from a minimiser that interpolates them but generalises worse (prototype at width 8:
+    0.62 test accuracy with 128 poisoned points vs 0.82 without)."""
 
     problem: str = "digits"
     data_dir: str | None = None
@@ -49,6 +55,20 @@ class NetProblem:
     phase1_lr: float = 0.5
     gd_tol: float = 1e-4
     phase1_tol: float = 1e-13
+    n_poison: int = 0
+
+
+def _digits_split(pr: NetProblem):
+    """(clean train, test, poisoned points) of the digits problem: the first `n_poison` held-out
+    digits, with labels ±1 drawn from `problem_seed`, are the poison and leave the test set."""
+    from . import data
+
+    Xtr, ytr, Xte, yte = data.digits_binary(pr.n_train, seed=pr.problem_seed)
+    k = int(pr.n_poison)
+    if not 0 <= k <= len(Xte) // 2:
+        raise ValueError(f"n_poison must be in [0, {len(Xte) // 2}] (half the held-out digits); got {pr.n_poison}")
+    y_poison = np.random.default_rng([pr.problem_seed, 2020]).choice([-1.0, 1.0], k)
+    return (Xtr, ytr), (Xte[k:], yte[k:]), (Xte[:k], y_poison)
 
 
 def make_net(pr: NetProblem) -> TanhNet:
@@ -56,13 +76,15 @@ def make_net(pr: NetProblem) -> TanhNet:
     from . import data
 
     one_of("problem", pr.problem, PROBLEMS)
+    if pr.n_poison and pr.problem != "digits":
+        raise ValueError(f"n_poison is implemented for problem 'digits' only; got problem {pr.problem!r}")
     if pr.problem == "teacher_student":
         from .models import TeacherStudentTanh
 
         ts = TeacherStudentTanh.make(4, pr.n_train, pr.width, rng=pr.problem_seed)
         return TanhNet(X=ts.X, y=ts.y, X_test=ts.X_test, y_test=ts.y_test, width=pr.width)
     if pr.problem == "digits":
-        Xtr, ytr, Xte, yte = data.digits_binary(pr.n_train, seed=pr.problem_seed)
+        (Xtr, ytr), (Xte, yte), _ = _digits_split(pr)
     else:
         if pr.data_dir is None:
             raise ValueError(f"problem {pr.problem!r} needs data_dir (FASHION_MNIST_DIR / CIFAR10_DIR); got None")
@@ -84,8 +106,13 @@ def net_phase1_state(problem: NetProblem) -> np.ndarray:
                                 problem.phase1_lr, problem.phase1_tol)
         return w1
     w0 = net.init(problem.init_scale, rng=problem.problem_seed + 1)
-    w, _, _ = gradient_descent(net, w0, problem.phase1_lr, problem.gd_tol, max_steps=400_000)
-    w, _, _ = gauss_newton_polish(net, w, problem.phase1_tol)
+    fit = net
+    if problem.n_poison:  # phase 1 on the clean and the poisoned points together
+        _, _, (Xp, yp) = _digits_split(problem)
+        fit = TanhNet(X=np.concatenate([net.X, Xp]), y=np.concatenate([net.y, yp]), X_test=net.X_test,
+                      y_test=net.y_test, width=net.width)
+    w, _, _ = gradient_descent(fit, w0, problem.phase1_lr, problem.gd_tol, max_steps=400_000)
+    w, _, _ = gauss_newton_polish(fit, w, problem.phase1_tol)
     return w
 
 
