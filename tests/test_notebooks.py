@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from analysis_lib.figures import figure_dir
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -94,3 +96,16 @@ def test_quick_records_are_classified_and_no_failed_result_became_a_check(name, 
         now_checks = sorted(c["key"] for c in res.claims if c["key"] in failed_results and c["kind"] == "check")
         assert not now_checks, f"results that failed in the committed FULL run are now checks: {now_checks}"
     assert res.provenance and res.provenance["code_files"], "the closing cell emits the provenance record"
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("name", [p.stem for p in NOTEBOOKS if p.stem != "00_tour"])
+def test_paper_notebooks_declare_a_headline_figure_they_save(name, quick_run):
+    # the README gallery shows one row per FULL record that declares its headline: a notebook that forgets
+    # `declare_paper_claims(..., headline=...)` silently drops its paper from the gallery
+    res = quick_run(name)
+    head = (res.paper_claims or {}).get("headline")
+    assert head, f"{name} declares no headline (al.declare_paper_claims(..., headline=...))"
+    saved = figure_dir("quick", name) / f"{head['figure']}.png"
+    started = Path(res.executed_path).stat().st_mtime - res.wall_s - 5.0  # a png left by an earlier run does not count
+    assert saved.exists() and saved.stat().st_mtime >= started, f"{name}: this run saved no headline figure {saved}"
