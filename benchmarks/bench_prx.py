@@ -14,6 +14,9 @@
 3. MLE runs that share one network (notebook 02's F9/F10 batches): 6 parameter sets at N = 1000 as
    columns of one `prx.SharedCouplingStepper` (`lyapunov.mle_runs`) vs six `mle_run` calls; same
    MLEs to 1e-8 (short window), reported as a speed ratio (INFO: it set the FULL run's plan).
+4. The sweep's cost model (`experiments.job_cost`, which orders notebook 02's FULL jobs and gives
+   `precompute --estimate`): measured CPU seconds of short `mle_runs` (10-unit transient) (N = 1000 with 1 and 12 runs,
+   N = 2000 with 1) against the model's, reported as measured/estimated; FAIL outside [1/2, 2].
 
 Usage: .venv/bin/python benchmarks/bench_prx.py [--full]  (the default fits `make bench`'s 5 minutes)
 Timings: Lyapunov in CPU seconds (process_time), the rest wall-clock; one BLAS thread (shared
@@ -130,6 +133,23 @@ def bench_shared_network(T: float) -> bool:
     return ok
 
 
+def bench_job_cost(T: float) -> bool:
+    from analysis_lib.gating.prx import experiments as ex
+
+    ok = True
+    for N, m in ((1000, 1), (1000, 12), (2000, 1)):
+        ps = [prx.PRXParams(g_h=3.0, alpha_r=2.0, alpha_z=float(i % 3)) for i in range(m)]
+        # job_cost's model of an mle_batch job, with a 10-unit transient instead of the jobs' 100 (bench time)
+        est = ex._rk4_seconds(N, 10.0 / 0.05, m, 8, tangent=False) + ex._rk4_seconds(N, T / 0.05, m, 8, tangent=True)
+        t0 = CPU()
+        lyapunov.mle_runs(ps, N, 0, T=T, dt=0.05, transient=10.0, record_every=None)
+        ratio = (CPU() - t0) / est
+        ok &= 0.5 <= ratio <= 2.0
+        print(f"job_cost_mle_N{N}_x{m}: measured/estimated {ratio:.2f} (estimate {est:.1f} s, T = {T} after a "
+              f"10-unit transient) {'INFO' if 0.5 <= ratio <= 2.0 else 'FAIL'}")
+    return ok
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--full", action="store_true", help="the long version: T = 10, 3 repeats, a whole MC DMFT solve")
@@ -140,6 +160,7 @@ def main(argv=None) -> int:
     ok = bench_lyapunov(T=10.0 if args.full else 5.0, repeats=3 if args.full else 2)
     ok &= bench_dmft(args.full)
     ok &= bench_shared_network(T=10.0 if args.full else 5.0)
+    ok &= bench_job_cost(T=10.0 if args.full else 2.5)
     return 0 if ok else 1
 
 

@@ -112,7 +112,7 @@ def test_complexity_fit_recovers_a_known_growth_rate():
 
 
 def test_fixed_point_spectrum_summary_is_at_a_model_fixed_point_and_pins_with_alpha_z():
-    out = pc.fixed_point_spectrum_summary(3.0, 2.0, alpha_z=(0.0, 100.0), N=120, seed=2, n_starts=8)
+    out = pc.fixed_point_spectrum_summary(3.0, 2.0, alpha_z=(0.0, 100.0), N=120, seed=2, n_starts=8, batch=8)
     assert out["found"] and out["residual"] <= 1e-10 and out["q"] > 1e-3
     J = prx.make_couplings(120, 2)
     for az in (0.0, 100.0):  # the same (h*, z*, r*) is a fixed point of the full model at every α_z
@@ -122,5 +122,17 @@ def test_fixed_point_spectrum_summary_is_at_a_model_fixed_point_and_pins_with_al
     assert abs(out[100.0]["max_re"]) < 0.01 and abs(out[100.0]["edge"]) < 0.01  # ... pinned by the z gate
     with pytest.raises(ValueError, match="alpha_r"):
         pc.fixed_point_spectrum_summary(1.5, 2.0, N=20)
-    zero_only = pc.fixed_point_spectrum_summary(3.0, 2.0, alpha_z=(0.0,), N=60, seed=0, n_starts=8)
+    zero_only = pc.fixed_point_spectrum_summary(3.0, 2.0, alpha_z=(0.0,), N=60, seed=0, n_starts=8, batch=8)
     assert zero_only["n_converged"] >= 1 and not zero_only["found"]  # its only converged start ends at h = 0: not counted
+
+
+def test_fixed_point_spectrum_summary_stops_at_the_first_batch_with_a_root():
+    """Starts come batch by batch from one stream: the first batch is the same whatever `n_starts`, and no
+    further batch runs once one ends at a nonzero root (FULL allows 48 starts where 1 in ~12 converges)."""
+    few = pc.fixed_point_spectrum_summary(3.0, 2.0, alpha_z=(0.0,), N=120, seed=2, n_starts=4, batch=4)
+    many = pc.fixed_point_spectrum_summary(3.0, 2.0, alpha_z=(0.0,), N=120, seed=2, n_starts=40, batch=4)
+    assert few["found"] and few["n_used"] == many["n_used"] == 4
+    np.testing.assert_array_equal(few["x"], many["x"])
+    # this network's 8 starts all converge to h = 0 or fail: every batch is tried, the last one short (3 + 3 + 2)
+    none = pc.fixed_point_spectrum_summary(3.0, 2.0, alpha_z=(0.0,), N=60, seed=3, n_starts=8, batch=3)
+    assert none["n_used"] == 8 and not none["found"] and none["n_converged"] >= 1

@@ -38,9 +38,12 @@ def full_training_runs(seed: int = 0) -> list:
 
 
 def default_cache_dir() -> Path:
+    """The FULL cache the notebook reads (its own `NotebookConfig.cache_dir`)."""
     from .._paths import repo_root
+    from ..notebook import NotebookConfig
 
-    return repo_root() / "reports" / "cache" / "full" / "03_gated_neural_odes"
+    return NotebookConfig(mode="full", seed=0, notebook="03_gated_neural_odes", device="cpu", threads=1,
+                          root=repo_root()).cache_dir
 
 
 def main(argv=None) -> int:

@@ -116,7 +116,7 @@ def run_prx_census(sz: PRXCensusSizes, seed: int = 0, cache_dir=None, progress: 
     return census_sweep(prx_census_point, points, onset, "PRX fixed-point census", cache_dir, progress, executor)
 
 def fixed_point_spectrum_summary(g_h: float, alpha_r: float, alpha_z=(0.0, 20.0, 100.0), N: int = 300,
-                                 seed: int = 0, n_starts: int = 4, tau_r: float = 1.0) -> dict:
+                                 seed: int = 0, n_starts: int = 4, tau_r: float = 1.0, batch: int = 4) -> dict:
     """Jacobian spectra at a nonzero fixed point of one large network (issue 16 item 4; claims
     gating.rmt.fixed_point.*): the census's finder (`find_fixed_points`, LM + Newton polish, max |F| ≤ 1e-10)
     from `n_starts` starts h ~ N(0, Δ_h) of the static mean field, on the couplings of
@@ -125,7 +125,8 @@ def fixed_point_spectrum_summary(g_h: float, alpha_r: float, alpha_z=(0.0, 20.0,
     velocity term vanishes exactly, but x* is correlated with J (it solves an equation in J), which
     the support theory ignores: its edge is the rightmost root of the finite-sample F(λ) = 1 from the
     root's own unit statistics (`prx_diag_stats(h*, z*, r*)`), to be compared with max Re λ(D).
-    Returns found (bool), x = (h*, z*, r*), q = |h*|²/N, Delta_mf (the static-MF Δ_h), index (unstable directions of DF)
+    Returns found (bool), n_used (starts tried), x = (h*, z*, r*), q = |h*|²/N, Delta_mf (the static-MF Δ_h),
+    index (unstable directions of DF)
     and per α_z: {az: dict(max_re, edge, n_outliers (Re λ > edge + 0.01), edge_population, eigs)}."""
     N = check_positive_int("N", N)
     p = prx.check_prx_params(prx.PRXParams(g_h=g_h, alpha_r=alpha_r, tau_r=tau_r))
@@ -133,12 +134,19 @@ def fixed_point_spectrum_summary(g_h: float, alpha_r: float, alpha_z=(0.0, 20.0,
     if D_mf.size == 0:
         raise ValueError(f"(g_h, alpha_r) = ({g_h:g}, {alpha_r:g}) has no nonzero static mean-field solution; "
                          "choose a point beyond the fixed-point line α_r,FP(g_h)")
+    n_starts, batch = check_positive_int("n_starts", n_starts), check_positive_int("batch", batch)
     rng = np.random.default_rng(check_seed(seed) + 11)
-    starts = math.sqrt(max(D_mf)) * rng.standard_normal((N, check_positive_int("n_starts", n_starts)))
     J = prx.make_couplings(N, seed)
-    found = find_fixed_points(PRXField(J.Jh, J.Jr, p), starts, include_zero=False, batch=n_starts)
-    nonzero = found.q > 1e-8 * max(D_mf)  # LM from a mean-field start can still end at h = 0
-    out = dict(found=bool(nonzero.any()), Delta_mf=float(max(D_mf)), n_starts=n_starts, n_converged=found.n_converged)
+    field = PRXField(J.Jh, J.Jr, p)
+    n_used, n_conv = 0, 0
+    while n_used < n_starts:  # batch by batch from one stream: the first batch is the same for any n_starts
+        b = min(batch, n_starts - n_used)
+        found = find_fixed_points(field, math.sqrt(max(D_mf)) * rng.standard_normal((N, b)), include_zero=False, batch=b)
+        n_used, n_conv = n_used + b, n_conv + found.n_converged
+        nonzero = found.q > 1e-8 * max(D_mf)  # LM from a mean-field start can still end at h = 0
+        if nonzero.any():
+            break
+    out = dict(found=bool(nonzero.any()), Delta_mf=float(max(D_mf)), n_starts=n_starts, n_used=n_used, n_converged=n_conv)
     if not nonzero.any():
         return out
     k = int(np.argmax(found.q))  # the nonzero root closest to the typical (MF) one

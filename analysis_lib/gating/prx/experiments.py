@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -80,7 +81,9 @@ class Sizes:
     N_visited: int = 500                    # F3b: Jacobians at visited states, (g_h, α_r) = (3, 2), α_z ∈ VISITED_AZ
     seeds_visited: tuple = (0,)
     N_fixed_point: int = 300                # F3c: Jacobians at a nonzero fixed point, (g_h, α_r) = (3, 2), α_z ∈ VISITED_AZ
-    seeds_fixed_point: tuple = (0, 1, 2)    # LM at N = 300: ~4 s per network; N = 1000 in FULL: ~3 min
+    seeds_fixed_point: tuple = (0, 1, 2)    # LM at N = 300: ~4 s per network (4 starts); at N = 500 ~3 s per start,
+    starts_fixed_point: int = 4             # 1 start in 12 reaches a root: up to 48 starts (P(none) ≈ 2 %); N = 600:
+                                            # none of 16, so FULL stays at the F3 edge test's N = 500
 
 
 def sizes(cfg) -> Sizes:
@@ -98,7 +101,7 @@ def sizes(cfg) -> Sizes:
                  dmft_line_g=tuple(sorted(set(np.round(np.linspace(1.45, 1.99, 15), 3).tolist()) | {1.8})),  # + G_TR
                  dmft_line_bisect=9,
                  az_panel=(0.0, 5.0, 20.0), N_visited=1000, seeds_visited=(0, 1, 2),
-                 N_fixed_point=1000, seeds_fixed_point=(0, 1, 2))
+                 N_fixed_point=500, seeds_fixed_point=(0, 1, 2, 3, 4, 5), starts_fixed_point=48)
 
 
 # ----------------------------------------------------------------------------- job dispatcher
@@ -264,7 +267,7 @@ def simulation_jobs(sz: Sizes, seed: int = 0) -> list[tuple[str, str, dict]]:
                                                         seed=s0 + s, T=200.0)))
     for s in sz.seeds_fixed_point:
         J.append(("fixed_point", f"s{s}", dict(kind="fixed_point", g_h=3.0, alpha_r=2.0, alpha_z=VISITED_AZ,
-                                                N=sz.N_fixed_point, seed=s0 + s)))
+                                                N=sz.N_fixed_point, seed=s0 + s, n_starts=sz.starts_fixed_point)))
     for g in sz.dmft_line_g:
         J.append(("f10d", f"g{g:g}", dict(kind="dmft_onset", g_h=float(g), n_bisect=sz.dmft_line_bisect)))
     if sz.phase_grid is not None:
@@ -276,14 +279,23 @@ def simulation_jobs(sz: Sizes, seed: int = 0) -> list[tuple[str, str, dict]]:
     return J
 
 
-def _rk4_seconds(N: int, steps: float, columns: int, itemsize: int) -> float:
-    """Rough seconds of `steps` RK4 steps (4 stages) of one network on one core: ~25 µs of
-    elementwise work per stage plus streaming the 3N² couplings once per column of the matrix
-    products (state, tangent, batched runs), at ~40 GB/s while they fit in half of a 32 MB L3
-    cache and ~12 GB/s beyond (fitted to N = 300-4000 runs on a 2-core EPYC VM: 16 ms per step at
-    N = 1000 in float64, 134 ms at N = 4000 in float32, one run)."""
+def _rk4_seconds(N: int, steps: float, runs: int, itemsize: int, tangent: bool) -> float:
+    """Rough seconds of `steps` RK4 steps (4 stages) of `runs` runs on one network, on one core.
+
+    A stage multiplies the 3N² couplings by c columns (c = runs for the state, 2·runs with the tangent)
+    and does ~6e-8 s (state) or ~1.2e-7 s (with tangent) of elementwise work per unit and column. The
+    product streams the couplings at ~50 GB/s while they fit in the L3 cache (< 16 MB), ~27 GB/s up
+    to 100 MB, ~16 GB/s beyond; OpenBLAS then handles up to 3 columns for about the cost of one each
+    and every further column for ~5 % of one (measured: `np.matmul` of a 2N × N matrix by 1-12
+    columns, N = 1000-4000, float64/32). Fitted to `lyapunov.mle_runs` at N = 500-4000 and 1-60 runs
+    on a 2-core EPYC VM, mostly within ~30 % and always within a factor 1.8 (e.g. 18 ms per tangent
+    step at N = 1000 with 12 runs, 100 ms at N = 4000 float32 with one run). Two workers share the
+    memory bandwidth, so a sweep on both cores takes longer per job than this."""
     nbytes = 3.0 * N * N * itemsize
-    return steps * 4 * (25e-6 + columns * nbytes / (40e9 if nbytes < 16e6 else 12e9))
+    c = (2 if tangent else 1) * runs
+    stream = nbytes / (50e9 if nbytes < 16e6 else 27e9 if nbytes < 100e6 else 16e9)
+    elementwise = (1.2e-7 if tangent else 6e-8) * N * c
+    return steps * 4 * (stream * (min(c, 3) + 0.05 * max(c - 3, 0)) + elementwise)
 
 
 def job_cost(job: dict) -> float:
@@ -295,14 +307,16 @@ def job_cost(job: dict) -> float:
         r0 = runs[0]
         n_tr = (2 if r0.get("beta_h_after") is not None else 1) * 100.0 / r0["dt"]
         size = np.dtype(r0.get("dtype", "float64")).itemsize
-        return (_rk4_seconds(r0["N"], n_tr, len(runs), size)
-                + _rk4_seconds(r0["N"], r0["T"] / r0["dt"], 1 + len(runs), size))
+        return (_rk4_seconds(r0["N"], n_tr, len(runs), size, tangent=False)
+                + _rk4_seconds(r0["N"], r0["T"] / r0["dt"], len(runs), size, tangent=True))
     if kind == "autocorr":
-        return _rk4_seconds(job["N"], job["T"] / job["dt"], 1, np.dtype(job.get("dtype", "float64")).itemsize)
+        return _rk4_seconds(job["N"], job["T"] / job["dt"], 1, np.dtype(job.get("dtype", "float64")).itemsize, tangent=False)
     if kind == "lyap_full":  # k = 3N tangents: compute-bound products, 2·3N²·3N flops per stage at ~20 GFLOP/s
         return (job["T"] + 50.0) / 0.05 * 4 * (25e-6 + 18.0 * job["N"] ** 3 / 20e9)
     fixed = dict(dmft_mle=8.0, dmft_onset=1.0 * (job.get("n_bisect", 6) + 2), visited=4.0 * (job.get("N", 500) / 500) ** 3,
-                 fixed_point=4.0 * (job.get("N", 300) / 300) ** 3, fourier=2.0, mc=4.0 * job.get("M", 200) / 200, memory=0.2,
+                 # ~1 s per LM start at N = 300, scaled as N³; at N = 500 about 12 starts run before one finds a root
+                 fixed_point=1.0 * min(job.get("n_starts", 4), 12) * (job.get("N", 300) / 300) ** 3,
+                 fourier=2.0, mc=4.0 * job.get("M", 200) / 200, memory=0.2,
                  adjoint=0.5 * (job.get("N", 300) / 300) ** 2, frozen=0.4 * (job.get("N", 500) / 500) ** 3)
     return fixed.get(kind, 1.0)
 
@@ -351,9 +365,10 @@ def memory_protocols() -> dict[str, dict]:
             "slow_reset": dict(params=slow, reset_drive=1.5, reset_time=10.0, **base)}
 
 
-def run_simulations(cfg, sz: Sizes | None = None, progress: bool = False, max_workers: int | None = None) -> dict:
+def run_simulations(cfg, sz: Sizes | None = None, progress: bool = False, max_workers: int | None = None,
+                    cache_dir=None) -> dict:
     """Every expensive computation of the notebook in one `al.sweep`; returns {figure: {name: result}}.
-    FULL: each job's result is cached under `cfg.cache_dir / "jobs"` as soon as it finishes, keyed by
+    FULL: each job's result is cached under `(cache_dir or cfg.cache_dir) / "jobs"` as soon as it finishes, keyed by
     `run_job`, the job's arguments and the fingerprint of the code (`_cache.cached_call` through
     `sweep(..., cache_dir=)`), so an interrupted FULL run resumes and a changed job or changed code is
     recomputed. There is no cache of the whole dict: it would hand back stale entries after a job changes."""
@@ -363,7 +378,7 @@ def run_simulations(cfg, sz: Sizes | None = None, progress: bool = False, max_wo
     # longest first (stable: ties keep the listed order): a long job started last would leave the
     # other worker idle; the order changes no result (each job is independent and seeded)
     jobs = sorted(batch_shared_networks(simulation_jobs(sz, cfg.seed)), key=lambda j: -job_cost(j[2]))
-    job_dir = cfg.cache_dir / "jobs" if cfg.full else None
+    job_dir = Path(cache_dir or cfg.cache_dir) / "jobs" if cfg.full else None
     res = sweep(run_job, [dict(j) for _, _, j in jobs], progress=progress, max_workers=max_workers,
                 desc="notebook 02 simulations", cache_dir=job_dir)
     out: dict = {}

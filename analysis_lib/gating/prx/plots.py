@@ -273,7 +273,7 @@ def plot_f10_phase(lines: dict, sims: dict, caption: str, chaos: dict | None = N
     """F10: (a) (α_r, g_h) phase diagram: g_h = g_c, the FP-birth line, the DMFT chaos line
     (`dmft_line`: g, alpha_r, lo, hi — the bisection bracket as an error bar), simulated points
     (chaotic / decaying from large init), in FULL the simulated chaos line, and the census onset
-    (`census` = dict(g_h, onset, band)). Regions shaded and labelled: I (only the zero fixed
+    with the band it is scored against (`census` = dict(g_h, onset, band, N)). Regions shaded and labelled: I (only the zero fixed
     point, stable), II (zero FP stable, static solutions exist), III (zero FP unstable); the DMFT
     line splits II into II (static solutions, no chaos) and II' (bistable: chaos from large init).
     (b) `az_panel` = dict(g_h, fp, dmft, runs={(α_r, α_z): run}): the α_z panel at one g_h — the
@@ -308,10 +308,12 @@ def plot_f10_phase(lines: dict, sims: dict, caption: str, chaos: dict | None = N
                     lw=1.0, capsize=2, label="DMFT: chaotic solution exists (right of)")
         if ok.sum() >= 2:
             ax.text(0.6 * ar_max, 1.72, "II': bistable\n(chaos + stable 0)", fontsize=7, color="C2", ha="center")
-    if census is not None and np.isfinite(census["onset"]):
-        lo, hi = census["band"]
-        ax.errorbar([census["onset"]], [census["g_h"]], xerr=[[census["onset"] - lo], [hi - census["onset"]]], fmt="*",
-                    color="C4", ms=12, capsize=3, label="census onset (band: MF line ± 2/√N)")
+    if census is not None:  # onset and band drawn apart: the onset may lie outside the band it is scored against
+        if np.isfinite(census["onset"]):
+            ax.plot([census["onset"]], [census["g_h"]], "*", color="C4", ms=12,
+                    label=f"census onset (N = {census['N']}: half the networks have a nonzero FP)")
+        ax.plot(census["band"], [census["g_h"]] * 2, "|-", color="C4", lw=3, alpha=0.5, ms=10,
+                label="census band: α_r,FP (1 ± 2/√N)")
     ax.set_xscale("log")
     ax.set_xlim(1.0, ar_max)
     ax.set_ylim(1.3, 2.3)

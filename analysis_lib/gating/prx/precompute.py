@@ -15,36 +15,25 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 NOTEBOOK = "02_gating_theory"
 
 
-@dataclass(frozen=True)
-class FullConfig:
-    """The part of the notebook's `NotebookConfig` that the FULL jobs read."""
-
-    seed: int
-    cache_dir: Path
-    full: bool = True
-    quick: bool = False
-
-    def pick(self, *, quick, full):
-        return full
-
-
-def default_cache_dir() -> Path:
+def full_config(seed: int = 0):
+    """The notebook's own FULL `NotebookConfig`: its `pick` gives the FULL sizes and its `cache_dir`
+    the cache `make reproduce MODE=full` reads."""
     from ..._paths import repo_root
+    from ...notebook import NotebookConfig
 
-    return repo_root() / "reports" / "cache" / "full" / NOTEBOOK
+    return NotebookConfig(mode="full", seed=seed, notebook=NOTEBOOK, device="cpu", threads=1, root=repo_root())
 
 
 def estimate(seed: int = 0) -> dict:
     """{figure: (jobs, estimated CPU seconds)} of the FULL simulation sweep, and the total."""
     from . import experiments as ex
 
-    jobs = ex.batch_shared_networks(ex.simulation_jobs(ex.sizes(FullConfig(seed, Path("."))), seed))
+    jobs = ex.batch_shared_networks(ex.simulation_jobs(ex.sizes(full_config(seed)), seed))
     out: dict = {}
     for fig, _, job in jobs:
         n, c = out.get(fig, (0, 0.0))
@@ -69,12 +58,13 @@ def main(argv=None) -> int:
     from . import census
     from . import experiments as ex
 
-    cfg = FullConfig(args.seed, args.cache_dir or default_cache_dir())
+    cfg = full_config(args.seed)
+    cache_dir = args.cache_dir or cfg.cache_dir
     t0 = time.perf_counter()
-    ex.run_simulations(cfg, progress=True, max_workers=args.workers)
+    ex.run_simulations(cfg, progress=True, max_workers=args.workers, cache_dir=cache_dir)
     print(f"simulations done in {time.perf_counter() - t0:.0f} s")
-    census.run_prx_census(census.prx_census_sizes(cfg), args.seed, cache_dir=cfg.cache_dir / "census", progress=True)
-    print(f"census done; {time.perf_counter() - t0:.0f} s in all; cache: {cfg.cache_dir}")
+    census.run_prx_census(census.prx_census_sizes(cfg), args.seed, cache_dir=cache_dir / "census", progress=True)
+    print(f"census done; {time.perf_counter() - t0:.0f} s in all; cache: {cache_dir}")
     return 0
 
 
