@@ -242,6 +242,9 @@ def _worker_main(argv: Sequence[str]) -> int:
     p.add_argument("--progress-bar", action="store_true")
     a = p.parse_args(argv)
     os.environ["JUPYTER_PATH"] = _kernel_path_dir()
+    from . import _kernel_poll
+
+    _kernel_poll.install()  # a missed zmq wakeup costs ≤ 1 s, not the whole cell timeout
     result = _execute(a.name, a.mode, a.seed, a.notebook_dir, a.out, a.cell_timeout, a.progress_bar)
     a.result.write_text(json.dumps(result))
     return 0
