@@ -50,4 +50,6 @@ def install(slice_s: float = SLICE_S) -> None:
 
     get_msg.__doc__ = sliced_get_msg.__doc__
     get_msg._analysis_lib_sliced = True  # type: ignore[attr-defined]
+    if not getattr(AsyncZMQSocketChannel.get_msg, "_analysis_lib_sliced", False):
+        AsyncZMQSocketChannel._original_get_msg = AsyncZMQSocketChannel.get_msg  # type: ignore[attr-defined]
     AsyncZMQSocketChannel.get_msg = get_msg  # type: ignore[method-assign]

@@ -11,6 +11,12 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import pytest
 
+from analysis_lib import _kernel_poll
+
+# Notebook clients in this process (tests that run papermill or nbclient directly): a missed zmq
+# wakeup costs one 1-s slice instead of the cell's whole timeout, as in the runner's workers.
+_kernel_poll.install()
+
 _NEEDED: list[str] = []
 
 

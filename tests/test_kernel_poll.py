@@ -74,7 +74,12 @@ def test_sliced_get_msg_keeps_the_callers_timeout_and_zero_polls_once():
 
 
 def test_install_patches_the_asyncio_channel_and_checks_its_slice(monkeypatch):
-    monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", AsyncZMQSocketChannel.get_msg)
+    # conftest installed it already: start from jupyter_client's own method
+    original = getattr(AsyncZMQSocketChannel, "_original_get_msg", AsyncZMQSocketChannel.get_msg)
+    monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", original)
+    assert not getattr(AsyncZMQSocketChannel.get_msg, "_analysis_lib_sliced", False)
+    _, took = _missed_wakeup(lambda ch: ch.get_msg(timeout=1.5))
+    assert took >= 1.4
     _kernel_poll.install(0.25)
     assert getattr(AsyncZMQSocketChannel.get_msg, "_analysis_lib_sliced", False)
     msg, took = _missed_wakeup(lambda ch: ch.get_msg(timeout=10.0))
