@@ -324,12 +324,12 @@ def run_notebook(name: str, mode: str = "quick", *, seed: int = 0, out_dir: Path
     claims = read_claims(executed) if info.get("executed_path") else []
     paper_claims = read_paper_claims(executed) if info.get("executed_path") else None
     kernel = (read_provenance(executed) if info.get("executed_path") else None) or {}
-    events = cache_log.read_text().split() if cache_log.exists() else []
+    cache_counts = count_cache_events(cache_log.read_text().splitlines() if cache_log.exists() else [])
     cache_log.unlink(missing_ok=True)
     provenance = {"notebook_fingerprint": nb_fingerprint, "code_fingerprint": kernel.get("code_fingerprint"),
                   "code_files": kernel.get("code_files"), "versions": kernel.get("versions"),
                   "device": kernel.get("device"), "sweeps": kernel.get("sweeps"), "wall_s": round(info["wall_s"], 1),
-                  "cache_hits": sum(e == "hit" for e in events), "cache_misses": sum(e == "miss" for e in events)}
+                  **cache_counts}
     keys = [c["key"] for c in claims]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates and info["status"] == "ok":
@@ -519,9 +519,10 @@ def coverage_table(results: Sequence[NotebookResult], stale: dict[str, bool] | N
 
 
 def _cache_cell(prov: dict[str, Any]) -> str:
-    """'hits of lookups' from a provenance record; empty when it was not recorded."""
+    """'hits of lookups' from a provenance record (lookups that re-read a result of the same run count as lookups,
+    not hits: `count_cache_events`); empty when it was not recorded."""
     hits = prov.get("cache_hits")
-    return "" if hits is None else f"{hits} of {hits + prov.get('cache_misses', 0)}"
+    return "" if hits is None else f"{hits} of {hits + prov.get('cache_misses', 0) + prov.get('cache_reuse', 0)}"
 
 
 def coverage_counts(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
@@ -731,6 +732,20 @@ def write_reports(results: Sequence[NotebookResult], out_dir: Path, mode: str, s
 
 # ---------------------------------------------------------------------------------------------
 # FULL costs: one entry per (cache state, machine) kept in each notebook's record across runs
+
+
+def count_cache_events(lines: Sequence[str]) -> dict[str, int]:
+    """Cache use of one run from its cache log (`_cache._log`: one line `hit|miss <fn> <digest>` per lookup, from the
+    kernel and its sweep workers): `cache_misses` (computed and stored), `cache_hits` (read from an entry that was
+    there before the run) and `cache_reuse` (read from an entry this same run stored: a result asked for twice, or
+    by two workers). The reuse is not a cache read in the sense of `cache_state`: a run from an empty cache that
+    asks for one result twice is still a run from an empty cache (such runs of 04 and 05 were listed as 'partial
+    cache' before this split)."""
+    events = [line.split() for line in lines if line.strip()]
+    stored = {tuple(e[1:]) for e in events if e[0] == "miss"}
+    hits = [tuple(e[1:]) for e in events if e[0] == "hit"]
+    reuse = sum(h in stored for h in hits)
+    return {"cache_hits": len(hits) - reuse, "cache_misses": sum(e[0] == "miss" for e in events), "cache_reuse": reuse}
 
 
 def cache_state(prov: dict[str, Any]) -> str:

@@ -205,7 +205,7 @@ def test_run_records_provenance_and_counts_cache_hits(tmp_path, monkeypatch):
     second = reproduce.run_notebook("fx_ok", "quick", out_dir=tmp_path / "b", notebook_dir_=FIXTURES)
     p1, p2 = first.provenance, second.provenance
     assert (p1["cache_hits"], p1["cache_misses"]) == (0, 1)  # counted in the sweep's worker process
-    assert (p2["cache_hits"], p2["cache_misses"]) == (1, 0)
+    assert (p2["cache_hits"], p2["cache_misses"], p2["cache_reuse"]) == (1, 0, 0)
     from analysis_lib.provenance import notebook_fingerprint
 
     assert p1["notebook_fingerprint"] == notebook_fingerprint(FIXTURES / "fx_ok.ipynb")
@@ -302,6 +302,15 @@ def test_stale_marking_and_status(git_tree, monkeypatch):
     assert proc.returncode == 0
     # run_cli inherits ANALYSIS_LIB_ROOT from monkeypatch
     assert "fx_ok: FULL abc1234" in proc.stdout and "stale (the notebook changed" in proc.stdout
+
+
+def test_a_result_stored_and_read_again_in_the_same_run_is_reuse_not_a_cache_hit():
+    log = ["miss f aaa", "hit f aaa", "hit f aaa", "hit f bbb", "miss g ccc", ""]
+    counts = reproduce.count_cache_events(log)
+    assert counts == {"cache_hits": 1, "cache_misses": 2, "cache_reuse": 2}
+    assert reproduce.cache_state(reproduce.count_cache_events(log[:3])) == "empty cache"  # only its own results re-read
+    assert reproduce.cache_state(counts) == "partial cache"  # bbb was there before the run
+    assert reproduce.cache_state(reproduce.count_cache_events(["hit f bbb"])) == "warm cache"
 
 
 def test_a_record_without_fingerprints_is_stale():
