@@ -38,8 +38,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -391,10 +392,38 @@ def _stop_workers() -> None:
         proc.wait()
 
 
-def largest_first(names: Sequence[str], mode: str, timings: Path | None = None) -> list[str]:
-    """`names` in the order to start them: those without a previous time first (their cost is unknown),
-    in reading order, then the rest by their last wall time in `timings` (default: the last run's
-    `reports/<mode>/timings.csv`), longest first, so side-by-side runs end together."""
+ALL_CORES_KEY = "sweeps_use_all_cores"  # notebook metadata: analysis_lib.sweeps_use_all_cores = [modes]
+
+
+def uses_all_cores(name: str, mode: str, directory: Path | None = None) -> bool:
+    """Whether notebook `name` declares (its metadata `analysis_lib.sweeps_use_all_cores`, a list of
+    modes) that in `mode` its expensive cells run through `al.sweep` on every core.
+
+    The runner starts such a notebook alone: beside another notebook its sweep workers get about one
+    core, and the notebook takes as long as its CPU time. Measured on 2 cores (QUICK, 2026-12-05):
+    02 alone 91 s wall / 159 CPU-s, beside the others 164 s; 03 alone 62 s / 101 CPU-s, beside them
+    109 s. The declaration lives in the metadata, not in the cells, so it changes no result and
+    no fingerprint (`provenance.notebook_fingerprint` hashes the cells only)."""
+    path = Path(directory or notebook_dir()) / f"{name}.ipynb"
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("analysis_lib", {})
+    except (OSError, ValueError):  # an unreadable notebook fails later, with its own error
+        return False
+    modes = meta.get(ALL_CORES_KEY, [])
+    if not isinstance(modes, list) or any(m not in MODES for m in modes):
+        raise RunnerError(f"{path}: metadata analysis_lib.{ALL_CORES_KEY} must be a list of modes from "
+                          f"{list(MODES)}; got {modes!r}")
+    return mode in modes
+
+
+def largest_first(names: Sequence[str], mode: str, timings: Path | None = None,
+                  wide: Sequence[str] = ()) -> list[str]:
+    """`names` in the order to start them: the `wide` ones (run alone on every core) before the
+    others, and within each group those without a previous time first (their cost is unknown), in
+    reading order, then the rest by their last wall time in `timings` (default: the last run's
+    `reports/<mode>/timings.csv`), longest first, so side-by-side runs end together. Wide ones go first
+    because a wide notebook waits for every core to be free: queued behind a narrow one, it would
+    leave a core idle for as long as that one runs."""
     timings = timings or repo_root() / "reports" / mode / "timings.csv"
     last: dict[str, float] = {}
     if timings.exists():
@@ -403,45 +432,119 @@ def largest_first(names: Sequence[str], mode: str, timings: Path | None = None) 
                 last = {row["notebook"]: float(row["wall_s"]) for row in csv.DictReader(f) if row.get("wall_s")}
         except (OSError, ValueError, KeyError):  # an unreadable history only costs the ordering
             last = {}
-    unknown = [n for n in names if n not in last]
-    return unknown + sorted((n for n in names if n in last), key=lambda n: -last[n])
+
+    def ordered(group: list[str]) -> list[str]:
+        unknown = [n for n in group if n not in last]
+        return unknown + sorted((n for n in group if n in last), key=lambda n: -last[n])
+
+    return ordered([n for n in names if n in wide]) + ordered([n for n in names if n not in wide])
 
 
 def default_jobs() -> int:
-    """Notebooks side by side by default: one per core (each kernel keeps one BLAS thread)."""
+    """Cores the runner uses by default: all of them (one notebook per core, each kernel with one BLAS
+    thread, or one notebook on all of them through its sweeps)."""
     return max(1, os.cpu_count() or 1)
+
+
+class CorePool:
+    """Run callables on `cores` cores, in the order submitted: a task takes `width` cores (1, or all of
+    them for a notebook that `uses_all_cores`) and starts when that many are free; a task that must
+    wait holds back the ones behind it, so a wide task is never starved by narrow ones. `submit`
+    returns a `concurrent.futures.Future`."""
+
+    def __init__(self, cores: int):
+        if not isinstance(cores, int) or cores < 1:
+            raise ValueError(f"cores must be a positive integer; got {cores!r}")
+        self.cores = cores
+        self._free = cores
+        self._queue: list = []
+        self._running: list[threading.Thread] = []
+        self._closed = False
+        self._cv = threading.Condition()
+        self._dispatcher = threading.Thread(target=self._dispatch, name="CorePool", daemon=True)
+        self._dispatcher.start()
+
+    def submit(self, width: int, fn, *args, **kwargs) -> Future:
+        future: Future = Future()
+        with self._cv:
+            if self._closed:
+                raise RuntimeError("CorePool is shut down")
+            self._queue.append((min(max(1, int(width)), self.cores), future, fn, args, kwargs))
+            self._cv.notify_all()
+        return future
+
+    def _dispatch(self) -> None:
+        while True:
+            with self._cv:
+                while (not self._queue and not self._closed) or (self._queue and self._queue[0][0] > self._free):
+                    self._cv.wait()
+                if not self._queue:
+                    return
+                width, future, fn, args, kwargs = self._queue.pop(0)
+                if not future.set_running_or_notify_cancel():
+                    continue
+                self._free -= width
+                worker = threading.Thread(target=self._run, args=(width, future, fn, args, kwargs), daemon=True)
+                self._running.append(worker)
+            worker.start()
+
+    def _run(self, width, future, fn, args, kwargs) -> None:
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # the caller sees it through the future
+            future.set_exception(exc)
+        finally:
+            with self._cv:
+                self._free += width
+                self._cv.notify_all()
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        with self._cv:
+            self._closed = True
+            if cancel_futures:
+                for _, future, *_ in self._queue:
+                    future.cancel()
+                self._queue.clear()
+            self._cv.notify_all()
+        if wait:
+            self._dispatcher.join()
+            for worker in list(self._running):
+                worker.join()
 
 
 def run_all(names: Sequence[str], mode: str, *, seed: int = 0, jobs: int = 1, out_dir: Path | None = None,
             notebook_dir_: Path | None = None, cell_timeout: int | None = None,
             notebook_timeout: int | None = None, stream=sys.stdout) -> list[NotebookResult]:
-    """Run notebooks `jobs` at a time, started longest first (`largest_first`); one progress line per
-    notebook; results in `names` order."""
+    """Run notebooks on `jobs` cores (`CorePool`): side by side, one core each, except those that
+    `uses_all_cores`, which run alone; wide ones first, then longest first (`largest_first`). One
+    progress line per notebook; results in `names` order."""
     if jobs < 1:
         raise RunnerError(f"--jobs must be >= 1; got {jobs}")
     total = len(names)
     started = time.perf_counter()
+    wide = [n for n in names if uses_all_cores(n, mode, notebook_dir_)]
 
-    def one(i_name):
-        i, name = i_name
-        print(f"[{i}/{total}] {name}: running ({mode})", file=stream, flush=True)
+    def one(i, name):
+        alone = ", alone on every core" if name in wide and jobs > 1 else ""
+        print(f"[{i}/{total}] {name}: running ({mode}{alone})", file=stream, flush=True)
         return run_notebook(name, mode, seed=seed, out_dir=out_dir, notebook_dir_=notebook_dir_,
                             cell_timeout=cell_timeout, notebook_timeout=notebook_timeout,
                             progress_bar=(jobs == 1), progress_stream=stream)
 
     results: dict[str, NotebookResult] = {}
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(one, (i, n)): n for i, n in enumerate(largest_first(names, mode), 1)}
-        try:
-            for future in as_completed(futures):
-                res = future.result()
-                results[res.notebook] = res
-                print(_progress_line(res, time.perf_counter() - started), file=stream, flush=True)
-        except BaseException:  # Ctrl-C / SIGTERM lands here, not in the pool threads that wait on workers
-            for future in futures:
-                future.cancel()
-            _stop_workers()
-            raise
+    pool = CorePool(jobs)
+    futures = [pool.submit(jobs if n in wide else 1, one, i, n)
+               for i, n in enumerate(largest_first(names, mode, wide=wide), 1)]
+    try:
+        for future in as_completed(futures):
+            res = future.result()
+            results[res.notebook] = res
+            print(_progress_line(res, time.perf_counter() - started), file=stream, flush=True)
+    except BaseException:  # Ctrl-C / SIGTERM lands here, not in the pool threads that wait on workers
+        pool.shutdown(wait=False, cancel_futures=True)
+        _stop_workers()
+        raise
+    pool.shutdown()
     return [results[n] for n in names]
 
 
@@ -972,7 +1075,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", default="quick", choices=MODES, help="quick (CI scale, default) or full (paper scale)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="notebook stems (or unique prefixes) to run; default all")
     p.add_argument("--jobs", type=int, default=None,
-                   help=f"notebooks run side by side, longest first (default: one per core, here {default_jobs()})")
+                   help=f"cores to use: notebooks side by side, one core each, longest first; one that declares sweeps on "
+                        f"every core runs alone (default: all cores, here {default_jobs()})")
     p.add_argument("--seed", type=int, default=0, help="SEED parameter passed to every notebook (default 0)")
     p.add_argument("--timeout", type=int, default=None,
                    help="per-notebook timeout in seconds (default 1200 quick, 28800 full)")

@@ -55,29 +55,30 @@ def quick_run(tmp_path_factory):
     """`quick_run(name)` → the runner's NotebookResult of `name` in QUICK, executed once per session.
 
     Every notebook the selected tests need starts at the beginning of the session in a background
-    pool (`QUICK_JOBS` notebooks at a time, default: one per core), started longest first as the
-    runner orders them (`reproduce.largest_first`), while the unit tests run (notebook tests are
+    pool on `QUICK_JOBS` cores (default: all), scheduled as the runner schedules them
+    (`reproduce.CorePool`: one core each, a notebook that `uses_all_cores` alone; wide ones first, then
+    longest first, `reproduce.largest_first`), while the unit tests run (notebook tests are
     sorted last); a test waits only for its own notebook. One per core, not one fewer: the unit
     tests are ≈ 240 CPU-s against ≈ 800 CPU-s of QUICK notebooks, so a single notebook worker was
     the critical path (pytest 891 s on 2 cores) while the unit-test core idled after 4 minutes.
     The generic notebook test and the per-paper checks of an executed notebook (e.g. the privacy
     scan of notebook 05) share one execution instead of running the notebook twice.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     from analysis_lib import reproduce
 
     out = tmp_path_factory.mktemp("quick_runs")
     jobs = int(os.environ.get("QUICK_JOBS", reproduce.default_jobs()))
-    pool = ThreadPoolExecutor(max_workers=jobs)
+    pool = reproduce.CorePool(jobs)
+    wide = [n for n in _NEEDED if reproduce.uses_all_cores(n, "quick")]
     futures = {}
 
     def submit(name):
         if name not in futures:
-            futures[name] = pool.submit(reproduce.run_notebook, name, "quick", out_dir=out)
+            futures[name] = pool.submit(jobs if name in wide else 1, reproduce.run_notebook, name, "quick",
+                                        out_dir=out)
         return futures[name]
 
-    for name in reproduce.largest_first(_NEEDED, "quick"):
+    for name in reproduce.largest_first(_NEEDED, "quick", wide=wide):
         submit(name)
 
     def run(name):

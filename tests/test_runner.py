@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,66 @@ def test_largest_first_uses_the_last_run_and_starts_unknown_notebooks_first(tmp_
     assert reproduce.largest_first(["a", "b", "c", "new"], "quick", timings) == ["new", "b", "c", "a"]
     assert reproduce.largest_first(["a", "b"], "quick", tmp_path / "missing.csv") == ["a", "b"]
     assert reproduce.default_jobs() == (__import__("os").cpu_count() or 1)
+
+
+def test_wide_notebooks_start_first_then_longest_first(tmp_path):
+    timings = tmp_path / "timings.csv"
+    timings.write_text("notebook,mode,status,wall_s\na,quick,ok,10\nb,quick,ok,90\nc,quick,ok,40\n")
+    assert reproduce.largest_first(["a", "b", "c", "new"], "quick", timings, wide=["a"]) == ["a", "new", "b", "c"]
+    assert reproduce.largest_first(["a", "b", "c"], "quick", timings, wide=["a", "c"]) == ["c", "a", "b"]
+
+
+def test_core_pool_runs_narrow_tasks_side_by_side_and_a_wide_one_alone():
+    import threading
+
+    pool = reproduce.CorePool(2)
+    both = threading.Barrier(2, timeout=10)  # breaks (and fails the test) unless two narrow tasks overlap
+    lock, active, seen = threading.Lock(), [0], {}
+
+    def task(name, meet=False):
+        with lock:
+            active[0] += 1
+            seen[name] = active[0]
+        if meet:
+            both.wait()
+        time.sleep(0.05)
+        with lock:
+            active[0] -= 1
+        return name
+
+    def fails():
+        raise KeyError("boom")
+
+    futures = [pool.submit(1, task, "n1", True), pool.submit(1, task, "n2", True), pool.submit(2, task, "wide"),
+               pool.submit(1, task, "after"), pool.submit(5, fails)]
+    assert [f.result(timeout=30) for f in futures[:4]] == ["n1", "n2", "wide", "after"]
+    assert seen["wide"] == 1  # nothing ran beside it: it waited for both cores, and "after" waited for it
+    with pytest.raises(KeyError, match="boom"):  # a width above the pool's is capped at all cores
+        futures[4].result(timeout=30)
+    pool.shutdown()
+    with pytest.raises(ValueError, match="cores must be a positive integer"):
+        reproduce.CorePool(0)
+
+
+def test_all_cores_declaration_is_read_from_the_metadata_and_checked(tmp_path):
+    def notebook(name, meta):
+        (tmp_path / f"{name}.ipynb").write_text(json.dumps({"cells": [], "metadata": meta, "nbformat": 4,
+                                                            "nbformat_minor": 5}))
+
+    notebook("wide", {"analysis_lib": {"sweeps_use_all_cores": ["quick"]}})
+    notebook("plain", {})
+    notebook("bad", {"analysis_lib": {"sweeps_use_all_cores": ["fast"]}})
+    assert reproduce.uses_all_cores("wide", "quick", tmp_path) and not reproduce.uses_all_cores("wide", "full", tmp_path)
+    assert not reproduce.uses_all_cores("plain", "quick", tmp_path)
+    with pytest.raises(reproduce.RunnerError, match=r"sweeps_use_all_cores must be a list of modes.*'fast'"):
+        reproduce.uses_all_cores("bad", "quick", tmp_path)
+    from analysis_lib.provenance import notebook_fingerprint
+
+    # declaring it changes no FULL row: the fingerprint hashes the cells only
+    assert notebook_fingerprint(tmp_path / "wide.ipynb") == notebook_fingerprint(tmp_path / "plain.ipynb")
+    # the two notebooks measured faster alone (02, 03) declare it
+    assert [n for n in reproduce.available_notebooks() if reproduce.uses_all_cores(n, "quick")] == [
+        "02_gating_theory", "03_gated_neural_odes"]
 
 
 def test_prefix_selection_and_bad_jobs():
