@@ -416,6 +416,29 @@ def uses_all_cores(name: str, mode: str, directory: Path | None = None) -> bool:
     return mode in modes
 
 
+def expects_warm_cache(name: str, mode: str, root: Path | None = None) -> bool:
+    """Whether a FULL run of `name` should read every result from its cache: its committed FULL record
+    (`figures/<name>/claims.json`) is current (`staleness`: the cache keys hash the same code), and
+    `reports/cache/full/<name>/` holds at least as many results (`*.pkl`) as that notebook's run from
+    an empty cache stored (the cache misses of its 'empty cache' cost entry).
+
+    Such a notebook computes nothing in its sweeps, so the runner gives it one core beside the others
+    even when it `uses_all_cores` (02 warm: 58 s wall, 61 CPU-s): that is what lets a warm FULL of
+    every notebook end in minutes. A wrong guess costs time, never a result. Always False in QUICK."""
+    if mode != "full":
+        return False
+    root = root or repo_root()
+    try:
+        record = json.loads((root / "figures" / name / "claims.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    stored = [e.get("cache_misses") for e in record.get("costs") or [] if e.get("cache") == "empty cache"]
+    if not stored or not stored[-1] or staleness(record, root)[0]:
+        return False
+    folder = root / "reports" / "cache" / mode / name
+    return folder.is_dir() and sum(1 for _ in folder.rglob("*.pkl")) >= int(stored[-1])
+
+
 def largest_first(names: Sequence[str], mode: str, timings: Path | None = None,
                   wide: Sequence[str] = ()) -> list[str]:
     """`names` in the order to start them: the `wide` ones (run alone on every core) before the
@@ -516,16 +539,18 @@ def run_all(names: Sequence[str], mode: str, *, seed: int = 0, jobs: int = 1, ou
             notebook_dir_: Path | None = None, cell_timeout: int | None = None,
             notebook_timeout: int | None = None, stream=sys.stdout) -> list[NotebookResult]:
     """Run notebooks on `jobs` cores (`CorePool`): side by side, one core each, except those that
-    `uses_all_cores`, which run alone; wide ones first, then longest first (`largest_first`). One
-    progress line per notebook; results in `names` order."""
+    `uses_all_cores` and do not `expects_warm_cache`, which run alone; wide ones first, then longest
+    first (`largest_first`). One progress line per notebook; results in `names` order."""
     if jobs < 1:
         raise RunnerError(f"--jobs must be >= 1; got {jobs}")
     total = len(names)
     started = time.perf_counter()
-    wide = [n for n in names if uses_all_cores(n, mode, notebook_dir_)]
+    warm = {n for n in names if expects_warm_cache(n, mode)}
+    wide = [n for n in names if uses_all_cores(n, mode, notebook_dir_) and n not in warm]
 
     def one(i, name):
         alone = ", alone on every core" if name in wide and jobs > 1 else ""
+        alone += ", warm cache expected" if name in warm else ""
         print(f"[{i}/{total}] {name}: running ({mode}{alone})", file=stream, flush=True)
         return run_notebook(name, mode, seed=seed, out_dir=out_dir, notebook_dir_=notebook_dir_,
                             cell_timeout=cell_timeout, notebook_timeout=notebook_timeout,

@@ -112,3 +112,33 @@ def test_a_checkpoint_of_other_arguments_is_not_resumed(tmp_path, monkeypatch):
     got = classify.label_noise_runs(*args, 0.2, checkpoint=other, checkpoint_every=10, **kw)
     for a, b in zip(got, want):
         np.testing.assert_array_equal(a, b)
+
+
+def test_run_cached_reads_a_batch_back_keyed_by_its_parameters(tmp_path):
+    """The FULL batches of F1–F3 and the β = 0 baseline (`run_cached`): a second call with the same
+    parameters is a hit with identical numbers; other parameters are computed afresh."""
+    p = experiments.sgd_baseline_params(quick=True, etas=(0.05,), n_seeds=2)
+    T, T_seed = experiments.run_cached(experiments.run_sgd_baseline, p, tmp_path)
+    h, m = _hits_misses()
+    T2, T_seed2 = experiments.run_cached(experiments.run_sgd_baseline, p, tmp_path, progress=False)
+    assert _hits_misses() == (h + 1, m)  # `progress` is not part of the key
+    np.testing.assert_array_equal(T_seed2, T_seed)
+    experiments.run_cached(experiments.run_sgd_baseline, experiments.sgd_baseline_params(quick=True, etas=(0.05,),
+                                                                                         n_seeds=2, base_seed=1), tmp_path)
+    assert _hits_misses() == (h + 1, m + 1)
+
+
+def test_the_cached_matrix_sensing_grid_agrees_with_the_one_batch(tmp_path):
+    """F5 in FULL runs one cached job per η row (`run_ms_grid_cached`); QUICK runs the one batch.
+    Same noise streams, but not always the same bits (BLAS rounds a batched product differently for
+    other batch sizes and the chains amplify it), so the rows must agree with the batch within the
+    seed spread, while the two η rows differ by far more (a mixed-up row order or horizon fails)."""
+    p = experiments.ms_params(quick=True, etas=experiments.ms_params(quick=True).etas[:2], n_seeds=4)
+    model, U1, _ = experiments.ms_phase1(p, tmp_path)
+    batch = np.log1p(experiments.run_ms_grid(p, model, U1).T_seed)  # (η, 1−β, seed)
+    rows = experiments.run_ms_grid_cached(p, tmp_path)
+    assert len(list(tmp_path.rglob("ms_grid_row-*.pkl"))) == 2  # one cached job per η row (run in workers)
+    per_eta = lambda logT: logT.mean(axis=(1, 2))
+    se = batch.std(axis=2, ddof=1).mean() / np.sqrt(batch.shape[1] * batch.shape[2])
+    np.testing.assert_allclose(per_eta(np.log1p(rows.T_seed)), per_eta(batch), atol=4 * se)
+    assert abs(np.diff(per_eta(batch))[0]) > 10 * se

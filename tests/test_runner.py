@@ -365,6 +365,24 @@ def test_stale_marking_and_status(git_tree, monkeypatch):
     assert "fx_ok: FULL abc1234" in proc.stdout and "stale (the notebook changed" in proc.stdout
 
 
+def test_a_current_record_with_a_filled_cache_expects_a_warm_run_and_only_then(git_tree):
+    rec = _fake_full_record(git_tree, ["analysis_lib/x.py"])
+    rec["costs"] = [{"cache": "empty cache", "cache_misses": 2}, {"cache": "warm cache", "cache_misses": 0}]
+    (git_tree / "figures" / "fx_ok" / "claims.json").write_text(json.dumps(rec))
+    cache = git_tree / "reports" / "cache" / "full" / "fx_ok"
+    warm = lambda mode="full": reproduce.expects_warm_cache("fx_ok", mode, git_tree)
+    assert not warm()  # no cache folder
+    (cache / "jobs").mkdir(parents=True)
+    (cache / "f-1.pkl").write_bytes(b"x")
+    (cache / "f-1.ckpt").write_bytes(b"x")  # a checkpoint is not a stored result
+    assert not warm()  # one result of the two the empty-cache run stored
+    (cache / "jobs" / "g-2.pkl").write_bytes(b"x")
+    assert warm() and not warm("quick")
+    (git_tree / "analysis_lib" / "x.py").write_text("X = 2\n")  # new code: every key changes
+    assert not warm()
+    assert not reproduce.expects_warm_cache("no_such_notebook", "full", git_tree)
+
+
 def test_a_result_stored_and_read_again_in_the_same_run_is_reuse_not_a_cache_hit():
     log = ["miss f aaa", "hit f aaa", "hit f aaa", "hit f bbb", "miss g ccc", ""]
     counts = reproduce.count_cache_events(log)

@@ -18,6 +18,15 @@ from .dynamics import MeanSquare, Occupation, Record, sgdm_label_noise
 from .models import MatrixSensing, QuadraticMode, TeacherStudentTanh, ToyUV, gauss_newton_polish, gradient_descent
 
 
+def run_cached(run, p, cache_dir: str | Path | None, **not_in_key):
+    """`run(p, **not_in_key)` for one of this module's `run_*` functions of a frozen parameter
+    dataclass `p`, cached under `cache_dir` by `p` and the code (`cached_call`; None: computed).
+    `not_in_key`: arguments that never change the result (`progress`). In FULL these batches cost
+    minutes (F1 71 s, F2 36 s, F3 22 s, the β = 0 baseline 8 s on one core): cached, a warm FULL
+    run reads them instead of recomputing."""
+    return cached_call(run, {"p": p}, cache_dir=cache_dir, not_in_key=not_in_key)
+
+
 def _preset(cls, quick: bool, presets: dict, overrides: dict):
     """QUICK or FULL preset with overrides; `base_seed` (the notebook SEED) shifts the preset's own
     noise seed, so SEED = 0 gives the calibrated default streams and other SEEDs independent ones."""
@@ -428,8 +437,11 @@ def run_ms_grid(p: MSParams, model: MatrixSensing, U1: np.ndarray, progress: boo
 
 
 def ms_grid_row(p: MSParams, U1: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One η row of `run_ms_grid` (p has a single η): (T_seed, diverged, final_error). The same
-    numbers as that row of the whole batch, since a seed's noise stream depends only on its key."""
+    """One η row of `run_ms_grid` (p has a single η): (T_seed, diverged, final_error). The same noise
+    streams as that row of the whole batch (a seed's stream depends only on its key), but not always
+    the same bits: BLAS may round a batched gradient differently for another batch size (3e-16 in a
+    QUICK gradient), and the chains amplify it (final errors then differ by up to 0.4 in a QUICK
+    2-η grid with 2 seeds; equal with 4). The rows agree with the batch within the seed spread."""
     if len(p.etas) != 1:
         raise ValueError(f"ms_grid_row needs a single eta; got etas={p.etas!r}")
     model = MatrixSensing.make(p.d, p.r, p.n, p.problem_seed)
