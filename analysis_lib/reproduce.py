@@ -43,7 +43,7 @@ import time
 from concurrent.futures import Future, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from ._paths import repo_root
 from .claims import (COVERAGE_MARK, count_kinds, coverage, coverage_cell, read_claims, read_paper_claims,
@@ -463,6 +463,22 @@ def largest_first(names: Sequence[str], mode: str, timings: Path | None = None,
     return ordered([n for n in names if n in wide]) + ordered([n for n in names if n not in wide])
 
 
+class Start(NamedTuple):
+    """One notebook of a run, in start order: how many cores it takes and whether its cache is warm."""
+    name: str
+    cores: int
+    warm: bool
+
+
+def schedule(names: Sequence[str], mode: str, jobs: int, notebook_dir_: Path | None = None) -> list[Start]:
+    """The notebooks of a run on `jobs` cores, in the order to start them (`largest_first`): one core
+    each, except those that `uses_all_cores` and do not `expects_warm_cache`, which take all `jobs`
+    and so run alone. `run_all` and the QUICK test fixture both start notebooks in this order."""
+    warm = {n for n in names if expects_warm_cache(n, mode)}
+    wide = [n for n in names if uses_all_cores(n, mode, notebook_dir_) and n not in warm]
+    return [Start(n, jobs if n in wide else 1, n in warm) for n in largest_first(names, mode, wide=wide)]
+
+
 def default_jobs() -> int:
     """Cores the runner uses by default: all of them (one notebook per core, each kernel with one BLAS
     thread, or one notebook on all of them through its sweeps)."""
@@ -538,19 +554,17 @@ class CorePool:
 def run_all(names: Sequence[str], mode: str, *, seed: int = 0, jobs: int = 1, out_dir: Path | None = None,
             notebook_dir_: Path | None = None, cell_timeout: int | None = None,
             notebook_timeout: int | None = None, stream=sys.stdout) -> list[NotebookResult]:
-    """Run notebooks on `jobs` cores (`CorePool`): side by side, one core each, except those that
-    `uses_all_cores` and do not `expects_warm_cache`, which run alone; wide ones first, then longest
-    first (`largest_first`). One progress line per notebook; results in `names` order."""
+    """Run notebooks on `jobs` cores (`CorePool`) in the order and widths of `schedule`: side by side,
+    one core each, except those that `uses_all_cores` and do not `expects_warm_cache`, which run
+    alone. One progress line per notebook; results in `names` order."""
     if jobs < 1:
         raise RunnerError(f"--jobs must be >= 1; got {jobs}")
     total = len(names)
     started = time.perf_counter()
-    warm = {n for n in names if expects_warm_cache(n, mode)}
-    wide = [n for n in names if uses_all_cores(n, mode, notebook_dir_) and n not in warm]
 
-    def one(i, name):
-        alone = ", alone on every core" if name in wide and jobs > 1 else ""
-        alone += ", warm cache expected" if name in warm else ""
+    def one(i, name, cores, warm):
+        alone = ", alone on every core" if cores > 1 else ""
+        alone += ", warm cache expected" if warm else ""
         print(f"[{i}/{total}] {name}: running ({mode}{alone})", file=stream, flush=True)
         return run_notebook(name, mode, seed=seed, out_dir=out_dir, notebook_dir_=notebook_dir_,
                             cell_timeout=cell_timeout, notebook_timeout=notebook_timeout,
@@ -558,8 +572,7 @@ def run_all(names: Sequence[str], mode: str, *, seed: int = 0, jobs: int = 1, ou
 
     results: dict[str, NotebookResult] = {}
     pool = CorePool(jobs)
-    futures = [pool.submit(jobs if n in wide else 1, one, i, n)
-               for i, n in enumerate(largest_first(names, mode, wide=wide), 1)]
+    futures = [pool.submit(start.cores, one, i, *start) for i, start in enumerate(schedule(names, mode, jobs, notebook_dir_), 1)]
     try:
         for future in as_completed(futures):
             res = future.result()

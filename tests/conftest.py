@@ -56,8 +56,8 @@ def quick_run(tmp_path_factory):
 
     Every notebook the selected tests need starts at the beginning of the session in a background
     pool on `QUICK_JOBS` cores (default: all), scheduled as the runner schedules them
-    (`reproduce.CorePool`: one core each, a notebook that `uses_all_cores` alone; wide ones first, then
-    longest first, `reproduce.largest_first`), while the unit tests run (notebook tests are
+    (`reproduce.schedule` on a `reproduce.CorePool`: one core each, a notebook that `uses_all_cores`
+    alone; wide ones first, then longest first), while the unit tests run (notebook tests are
     sorted last); a test waits only for its own notebook. One per core, not one fewer: the unit
     tests are ≈ 240 CPU-s against ≈ 800 CPU-s of QUICK notebooks, so a single notebook worker was
     the critical path (pytest 891 s on 2 cores) while the unit-test core idled after 4 minutes.
@@ -69,17 +69,17 @@ def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("quick_runs")
     jobs = int(os.environ.get("QUICK_JOBS", reproduce.default_jobs()))
     pool = reproduce.CorePool(jobs)
-    wide = [n for n in _NEEDED if reproduce.uses_all_cores(n, "quick")]
+    order = reproduce.schedule(_NEEDED, "quick", jobs)
+    cores = {start.name: start.cores for start in order}
     futures = {}
 
     def submit(name):
         if name not in futures:
-            futures[name] = pool.submit(jobs if name in wide else 1, reproduce.run_notebook, name, "quick",
-                                        out_dir=out)
+            futures[name] = pool.submit(cores.get(name, 1), reproduce.run_notebook, name, "quick", out_dir=out)
         return futures[name]
 
-    for name in reproduce.largest_first(_NEEDED, "quick", wide=wide):
-        submit(name)
+    for start in order:
+        submit(start.name)
 
     def run(name):
         return submit(name).result()

@@ -383,6 +383,23 @@ def test_a_current_record_with_a_filled_cache_expects_a_warm_run_and_only_then(g
     assert not reproduce.expects_warm_cache("no_such_notebook", "full", git_tree)
 
 
+def test_schedule_gives_all_cores_to_a_wide_notebook_unless_its_cache_is_warm(git_tree, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_LIB_ROOT", str(git_tree))
+    nb = json.loads((git_tree / "notebooks" / "fx_ok.ipynb").read_text())
+    nb.setdefault("metadata", {})["analysis_lib"] = {reproduce.ALL_CORES_KEY: ["quick", "full"]}
+    (git_tree / "notebooks" / "fx_ok.ipynb").write_text(json.dumps(nb))  # metadata: not in the fingerprint
+    (git_tree / "notebooks" / "fx_narrow.ipynb").write_text((FIXTURES / "fx_ok.ipynb").read_text())
+    rec = _fake_full_record(git_tree, ["analysis_lib/x.py"])
+    rec["costs"] = [{"cache": "empty cache", "cache_misses": 1}]
+    (git_tree / "figures" / "fx_ok" / "claims.json").write_text(json.dumps(rec))
+    S = reproduce.Start
+    assert reproduce.schedule(["fx_narrow", "fx_ok"], "quick", 2) == [S("fx_ok", 2, False), S("fx_narrow", 1, False)]
+    assert reproduce.schedule(["fx_narrow", "fx_ok"], "full", 2) == [S("fx_ok", 2, False), S("fx_narrow", 1, False)]
+    (git_tree / "reports" / "cache" / "full" / "fx_ok").mkdir(parents=True)
+    (git_tree / "reports" / "cache" / "full" / "fx_ok" / "f-1.pkl").write_bytes(b"x")
+    assert reproduce.schedule(["fx_narrow", "fx_ok"], "full", 2) == [S("fx_narrow", 1, False), S("fx_ok", 1, True)]
+
+
 def test_a_result_stored_and_read_again_in_the_same_run_is_reuse_not_a_cache_hit():
     log = ["miss f aaa", "hit f aaa", "hit f aaa", "hit f bbb", "miss g ccc", ""]
     counts = reproduce.count_cache_events(log)
